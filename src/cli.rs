@@ -1,0 +1,203 @@
+//! Command-line interface: `serve` and the operator commands. Every command
+//! resolves the database like `serve` (DATABASE_URL, else the embedded
+//! cluster) and fails with one clear line.
+
+use std::io::BufRead;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{MailTransportSettings, Secret, Settings};
+use crate::db::Database;
+use crate::db::audit::{Actor, AuditEvent};
+use crate::db::users::{self, Role};
+use crate::demo::{self, SeedOutcome};
+use crate::domain::Email;
+use crate::startup::Application;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "venue-access",
+    version,
+    about = "Venue access for pass Culture providers: pro interface, back-office and provider REST API"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Start the web server (applies migrations; seeds demo data into an empty database).
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080; env BIND_ADDRESS).
+        #[arg(long)]
+        bind: Option<String>,
+        /// Do not seed demo data, even into an empty database (env DEMO_DATA=off).
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Seed the demo data if the database is empty.
+    SeedDemo,
+    /// Create a support agent account. The password is read from standard
+    /// input with --password-stdin, or generated and printed once.
+    CreateSupportUser {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Support agent")]
+        name: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// A failure to report in one line.
+pub type CliResult = anyhow::Result<()>;
+
+pub async fn run(cli: Cli) -> CliResult {
+    match cli.command {
+        Command::Serve { bind, no_demo } => serve(bind, no_demo).await,
+        Command::Migrate => {
+            with_database(None, |db| async move {
+                db.migrate().await?;
+                println!("Migrations applied ({}).", db.description());
+                Ok(())
+            })
+            .await
+        }
+        Command::SeedDemo => {
+            with_database(None, |db| async move {
+                db.migrate().await?;
+                match demo::seed_demo_if_empty(&db.pool).await? {
+                    SeedOutcome::Seeded => print_demo_accounts(),
+                    SeedOutcome::AlreadyPopulated => {
+                        println!("The database already holds data: nothing seeded.")
+                    }
+                }
+                Ok(())
+            })
+            .await
+        }
+        Command::CreateSupportUser {
+            email,
+            name,
+            password_stdin,
+        } => create_support_user(email, name, password_stdin).await,
+    }
+}
+
+/// Connect, run `f`, and always release the database (stopping the embedded
+/// cluster if this process started it).
+async fn with_database<F, Fut>(settings: Option<Settings>, f: F) -> CliResult
+where
+    F: FnOnce(std::sync::Arc<Database>) -> Fut,
+    Fut: std::future::Future<Output = CliResult>,
+{
+    let settings = match settings {
+        Some(s) => s,
+        None => Settings::from_env(None)?,
+    };
+    let db = std::sync::Arc::new(Database::connect(&settings).await?);
+    let result = f(db.clone()).await;
+    if let Ok(db) = std::sync::Arc::try_unwrap(db) {
+        db.shutdown().await;
+    }
+    result
+}
+
+fn demo_enabled(settings: &Settings, no_demo: bool) -> bool {
+    if no_demo {
+        return false;
+    }
+    match std::env::var("DEMO_DATA").ok().as_deref().map(str::trim) {
+        Some("off" | "false" | "0" | "no") => false,
+        Some("on" | "true" | "1" | "yes") => true,
+        _ => settings.api_environment == crate::domain::Environment::Integration,
+    }
+}
+
+async fn serve(bind: Option<String>, no_demo: bool) -> CliResult {
+    let settings = Settings::from_env(bind)?;
+    let seed = demo_enabled(&settings, no_demo);
+    with_database(Some(settings.clone()), |db| async move {
+        db.migrate().await?;
+        let seeded = seed
+            && matches!(
+                demo::seed_demo_if_empty(&db.pool).await?,
+                SeedOutcome::Seeded
+            );
+        let app = Application::build(&settings, db.pool.clone()).await?;
+        let url = format!("http://{}:{}", settings.bind.ip(), app.port());
+        println!("venue-access is running at {url}");
+        println!("  database: {}", db.description());
+        println!(
+            "  provider API environment: {}",
+            settings.api_environment.as_str()
+        );
+        if let MailTransportSettings::File { directory } = &settings.mail.transport {
+            println!(
+                "  emails are written as .eml files to {}",
+                directory.display()
+            );
+        }
+        if seeded {
+            println!("Demo data was seeded into the empty database.");
+            print_demo_accounts();
+        }
+        println!("Press Ctrl-C to stop.");
+        app.run_until_stopped().await?;
+        println!("Stopped.");
+        Ok(())
+    })
+    .await
+}
+
+fn print_demo_accounts() {
+    println!("Demo sign-in accounts (password: {}):", demo::DEMO_PASSWORD);
+    for account in demo::DEMO_ACCOUNTS {
+        println!(
+            "  {:<40} {:<8} {}",
+            account.email, account.role, account.description
+        );
+    }
+}
+
+async fn create_support_user(email: String, name: String, password_stdin: bool) -> CliResult {
+    let email = Email::parse(&email).map_err(|e| anyhow::anyhow!("--email: {e}"))?;
+    let name = name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        anyhow::bail!("--name: give a display name of 1 to 100 characters");
+    }
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        let password = line.trim_end_matches(['\r', '\n']).to_owned();
+        crate::auth::password::check_new_password(&password)
+            .map_err(|e| anyhow::anyhow!("password: {e}"))?;
+        (password, false)
+    } else {
+        (crate::crypto::new_token(), true)
+    };
+    let hash = crate::auth::password::hash(Secret::new(password.clone())).await?;
+    with_database(None, |db| async move {
+        db.migrate().await?;
+        let mut tx = db.pool.begin().await?;
+        if users::find_by_email(&mut *tx, &email).await?.is_some() {
+            anyhow::bail!("an account with email {} already exists", email.as_str());
+        }
+        let id = users::insert(&mut *tx, &email, &name, Role::Support, Some(&hash)).await?;
+        AuditEvent::new(Actor::Cli, "user.create")
+            .target("user_account", id)
+            .details(serde_json::json!({ "role": "support" }))
+            .record(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        println!("Support agent {} created (id {id}).", email.as_str());
+        if generated {
+            println!("Generated password (shown once, store it now): {password}");
+        }
+        Ok(())
+    })
+    .await
+}

@@ -1,0 +1,188 @@
+//! Free text fields (names, descriptions, comments).
+
+/// Why a free text field was refused. `label` is the field's name as shown
+/// to the user, e.g. "Venue name".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TextError {
+    /// The field is empty (or only whitespace).
+    #[error("{label} is required")]
+    Required {
+        /// The field's label.
+        label: String,
+    },
+    /// The field has more than `max` characters.
+    #[error("{label} must be at most {max} characters")]
+    TooLong {
+        /// The field's label.
+        label: String,
+        /// The maximum number of characters.
+        max: usize,
+    },
+    /// The field contains a control character other than newline and tab.
+    #[error("{label} contains invisible control characters, which are not allowed")]
+    ControlCharacter {
+        /// The field's label.
+        label: String,
+    },
+}
+
+/// Validates a mandatory text field.
+///
+/// The text is trimmed and Windows line endings (`\r\n`, as sent by browsers
+/// for a `<textarea>`) become `\n`. It must then be non-empty, have at most
+/// `max_chars` characters (Unicode scalar values) and contain no control
+/// character other than newline and tab.
+pub fn required_text(
+    input: &str,
+    field_label: &str,
+    max_chars: usize,
+) -> Result<String, TextError> {
+    optional_text(input, field_label, max_chars)?.ok_or_else(|| TextError::Required {
+        label: field_label.to_owned(),
+    })
+}
+
+/// Validates an optional text field: like [`required_text`], except that a
+/// field that is empty after trimming gives `None`.
+pub fn optional_text(
+    input: &str,
+    field_label: &str,
+    max_chars: usize,
+) -> Result<Option<String>, TextError> {
+    let text = input.trim().replace("\r\n", "\n");
+    if text.is_empty() {
+        return Ok(None);
+    }
+    if text.chars().any(is_forbidden_control) {
+        return Err(TextError::ControlCharacter {
+            label: field_label.to_owned(),
+        });
+    }
+    if text.chars().count() > max_chars {
+        return Err(TextError::TooLong {
+            label: field_label.to_owned(),
+            max: max_chars,
+        });
+    }
+    Ok(Some(text))
+}
+
+/// Control characters are refused, except newline and tab.
+fn is_forbidden_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    #[test]
+    fn required_text_accepts_and_trims() {
+        let cases = [
+            ("Le Grand Rex", "Le Grand Rex"),
+            ("  Théâtre du Châtelet \n", "Théâtre du Châtelet"),
+            ("Line one\nLine two", "Line one\nLine two"),
+            ("Line one\r\nLine two\r\n", "Line one\nLine two"),
+            ("Column\tvalue", "Column\tvalue"),
+            ("ééééé", "ééééé"),
+            ("🎭", "🎭"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(
+                required_text(input, "Name", 50).as_deref(),
+                Ok(expected),
+                "{input:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn required_text_rejects_invalid_input() {
+        let required = TextError::Required {
+            label: "Name".to_owned(),
+        };
+        let too_long = TextError::TooLong {
+            label: "Name".to_owned(),
+            max: 5,
+        };
+        let control = TextError::ControlCharacter {
+            label: "Name".to_owned(),
+        };
+        let cases = [
+            ("", required.clone()),
+            (" \n\t ", required.clone()),
+            ("\u{a0}", required),
+            ("abcdef", too_long.clone()),
+            ("éééééé", too_long),
+            ("a\u{0}b", control.clone()),
+            ("a\rb", control.clone()),
+            ("a\u{1b}[31mb", control.clone()),
+            ("a\u{7f}b", control.clone()),
+            ("a\u{85}b", control),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(required_text(input, "Name", 5), Err(expected), "{input:?}");
+        }
+    }
+
+    #[test]
+    fn length_is_counted_in_characters_not_bytes() {
+        assert_eq!(required_text("ééééé", "Name", 5), Ok("ééééé".to_owned()));
+        assert_eq!(required_text("🎭🎭", "Name", 2), Ok("🎭🎭".to_owned()));
+    }
+
+    #[test]
+    fn optional_text_maps_blank_to_none() {
+        assert_eq!(optional_text("", "Comment", 10), Ok(None));
+        assert_eq!(optional_text("  \r\n ", "Comment", 10), Ok(None));
+        assert_eq!(
+            optional_text(" hi ", "Comment", 10),
+            Ok(Some("hi".to_owned()))
+        );
+        assert_eq!(
+            optional_text("far too long", "Comment", 10),
+            Err(TextError::TooLong {
+                label: "Comment".to_owned(),
+                max: 10
+            })
+        );
+    }
+
+    #[test]
+    fn error_messages_use_the_label() {
+        let too_long = required_text("abcdef", "Venue name", 5).unwrap_err();
+        assert_eq!(
+            too_long.to_string(),
+            "Venue name must be at most 5 characters"
+        );
+        let required = required_text(" ", "Venue name", 5).unwrap_err();
+        assert_eq!(required.to_string(), "Venue name is required");
+    }
+
+    proptest! {
+        #[test]
+        fn never_panics_and_output_is_clean(input in any::<String>(), max in 0usize..50) {
+            if let Ok(Some(text)) = optional_text(&input, "Field", max) {
+                prop_assert_eq!(text.trim(), text.as_str());
+                prop_assert!(!text.is_empty());
+                prop_assert!(text.chars().count() <= max);
+                prop_assert!(!text.chars().any(is_forbidden_control));
+            }
+        }
+
+        #[test]
+        fn required_and_optional_agree(input in any::<String>()) {
+            match optional_text(&input, "Field", 20) {
+                Ok(Some(text)) => prop_assert_eq!(required_text(&input, "Field", 20), Ok(text)),
+                Ok(None) => {
+                    let is_required_error =
+                        matches!(required_text(&input, "Field", 20), Err(TextError::Required { .. }));
+                    prop_assert!(is_required_error);
+                }
+                Err(error) => prop_assert_eq!(required_text(&input, "Field", 20), Err(error)),
+            }
+        }
+    }
+}

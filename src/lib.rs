@@ -1,0 +1,13 @@
+//! venue-access: lets pass Culture providers act on the venues offerers and
+//! support give them access to. See README.md for the tour.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod startup;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,9 @@
+//! HTTP-level tests: the real application against a real PostgreSQL, one
+//! fresh database per test.
+
+mod helpers;
+
+mod account;
+mod demo;
+mod schema;
+mod shell;
