@@ -9,9 +9,10 @@ use clap::{Parser, Subcommand};
 use crate::config::{MailTransportSettings, Secret, Settings};
 use crate::db::Database;
 use crate::db::audit::{Actor, AuditEvent};
+use crate::db::providers::ProviderKind;
 use crate::db::users::{self, Role};
 use crate::demo::{self, SeedOutcome};
-use crate::domain::Email;
+use crate::domain::{Email, Environment};
 use crate::startup::Application;
 
 #[derive(Parser, Debug)]
@@ -50,6 +51,66 @@ pub enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Manage providers.
+    #[command(subcommand)]
+    Provider(ProviderCommand),
+    /// Issue and revoke API keys.
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// Give or withdraw a provider's access to a venue.
+    #[command(subcommand)]
+    Access(AccessCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ProviderCommand {
+    /// Create a provider; prints its id.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// public (listed to offerers) or private (granted by support only)
+        #[arg(long)]
+        kind: ProviderKind,
+        /// Technical contact email.
+        #[arg(long)]
+        contact: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum KeyCommand {
+    /// Issue a key; prints it alone on standard output, once.
+    Issue {
+        #[arg(long)]
+        provider: String,
+        #[arg(long)]
+        environment: Environment,
+    },
+    /// Revoke a key at once, by its prefix (e.g. integration_0123456789ab).
+    Revoke {
+        #[arg(long)]
+        prefix: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AccessCommand {
+    /// Give a provider access to a venue.
+    Grant {
+        #[arg(long)]
+        provider: String,
+        /// The venue's SIRET or id.
+        #[arg(long)]
+        venue: String,
+    },
+    /// Withdraw a provider's access to a venue.
+    Revoke {
+        #[arg(long)]
+        provider: String,
+        /// The venue's SIRET or id.
+        #[arg(long)]
+        venue: String,
+    },
 }
 
 /// A failure to report in one line.
@@ -84,6 +145,22 @@ pub async fn run(cli: Cli) -> CliResult {
             name,
             password_stdin,
         } => create_support_user(email, name, password_stdin).await,
+        Command::Provider(ProviderCommand::Create {
+            name,
+            kind,
+            contact,
+        }) => operator::create_provider(name, kind, contact).await,
+        Command::Key(KeyCommand::Issue {
+            provider,
+            environment,
+        }) => operator::issue_key(provider, environment).await,
+        Command::Key(KeyCommand::Revoke { prefix }) => operator::revoke_key(prefix).await,
+        Command::Access(AccessCommand::Grant { provider, venue }) => {
+            operator::change_access(provider, venue, true).await
+        }
+        Command::Access(AccessCommand::Revoke { provider, venue }) => {
+            operator::change_access(provider, venue, false).await
+        }
     }
 }
 
@@ -200,4 +277,157 @@ async fn create_support_user(email: String, name: String, password_stdin: bool) 
         Ok(())
     })
     .await
+}
+
+/// Operator commands on providers, keys and access. Each writes an audit
+/// event with the command line as actor, in the same transaction.
+mod operator {
+    use super::{CliResult, with_database};
+    use crate::db::audit::{Actor, AuditEvent};
+    use crate::db::grants::{self, GrantChannel};
+    use crate::db::providers::{self, ProviderKind};
+    use crate::db::{constraint, keys};
+    use crate::domain::{ApiKeyPrefix, Email, Environment, Siret};
+
+    pub async fn create_provider(name: String, kind: ProviderKind, contact: String) -> CliResult {
+        let name = crate::domain::required_text(&name, "--name", 140)?;
+        let contact = Email::parse(&contact).map_err(|e| anyhow::anyhow!("--contact: {e}"))?;
+        with_database(None, |db| async move {
+            db.migrate().await?;
+            let mut tx = db.pool.begin().await?;
+            let id = match providers::insert(&mut *tx, &name, kind, &contact, None).await {
+                Ok(id) => id,
+                Err(e) => match constraint::field_error(&e) {
+                    Some((_, message)) => anyhow::bail!("--name: {message}"),
+                    None => return Err(e.into()),
+                },
+            };
+            AuditEvent::new(Actor::Cli, "provider.create")
+                .target("provider", id)
+                .provider(id)
+                .details(serde_json::json!({ "name": name, "kind": kind }))
+                .record(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            println!("{id}");
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn issue_key(provider: String, environment: Environment) -> CliResult {
+        with_database(None, |db| async move {
+            db.migrate().await?;
+            let mut tx = db.pool.begin().await?;
+            let provider = providers::find_by_id_or_name(&mut *tx, &provider)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("--provider: no provider {provider:?}"))?;
+            let (key_id, key) =
+                keys::issue_revealed(&mut *tx, provider.id, environment, None).await?;
+            AuditEvent::new(Actor::Cli, "api_key.issue")
+                .target("api_key", key_id)
+                .provider(provider.id)
+                .details(serde_json::json!({
+                    "prefix": key.prefix().as_str(),
+                    "environment": environment.as_str(),
+                }))
+                .record(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            println!("{}", key.expose_secret_string());
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn revoke_key(prefix: String) -> CliResult {
+        let prefix =
+            ApiKeyPrefix::parse(prefix.trim()).map_err(|e| anyhow::anyhow!("--prefix: {e}"))?;
+        with_database(None, |db| async move {
+            db.migrate().await?;
+            let mut tx = db.pool.begin().await?;
+            let (key_id, provider_id) = keys::revoke_by_prefix(&mut *tx, &prefix, None)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("--prefix: no live key {}", prefix.as_str()))?;
+            AuditEvent::new(Actor::Cli, "api_key.revoke")
+                .target("api_key", key_id)
+                .provider(provider_id)
+                .details(serde_json::json!({ "prefix": prefix.as_str() }))
+                .record(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            println!("Key {} revoked.", prefix.as_str());
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn change_access(provider: String, venue: String, give: bool) -> CliResult {
+        let venue_arg = venue.trim().to_owned();
+        // A SIRET (14 digits, checked) or a venue id.
+        let siret = if venue_arg.len() == 14 {
+            Some(Siret::parse(&venue_arg).map_err(|e| anyhow::anyhow!("--venue: {e}"))?)
+        } else {
+            None
+        };
+        let venue_id: Option<i64> = if siret.is_none() {
+            Some(venue_arg.parse().map_err(|_| {
+                anyhow::anyhow!("--venue: give a 14-digit SIRET or a venue id, not {venue_arg:?}")
+            })?)
+        } else {
+            None
+        };
+        with_database(None, |db| async move {
+            db.migrate().await?;
+            let mut tx = db.pool.begin().await?;
+            let provider = providers::find_by_id_or_name(&mut *tx, &provider)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("--provider: no provider {provider:?}"))?;
+            let venue: Option<(i64, i64, String)> = sqlx::query_as(
+                "SELECT id, offerer_id, name FROM venue WHERE id = $1 OR siret = $2",
+            )
+            .bind(venue_id)
+            .bind(siret.as_ref().map(|s| s.as_str().to_owned()))
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (venue_id, offerer_id, venue_name) =
+                venue.ok_or_else(|| anyhow::anyhow!("--venue: no venue {venue_arg:?}"))?;
+            let (changed, action) = if give {
+                (
+                    grants::grant(&mut *tx, provider.id, venue_id, GrantChannel::Cli, None).await?,
+                    "venue_access.grant",
+                )
+            } else {
+                (
+                    grants::revoke(&mut *tx, provider.id, venue_id, GrantChannel::Cli, None)
+                        .await?,
+                    "venue_access.revoke",
+                )
+            };
+            let Some(grant_id) = changed else {
+                println!(
+                    "Nothing to do: {} {} access to {venue_name}.",
+                    provider.name,
+                    if give { "already has" } else { "has no" }
+                );
+                return Ok(());
+            };
+            AuditEvent::new(Actor::Cli, action)
+                .target("venue_access_grant", grant_id)
+                .offerer(offerer_id)
+                .venue(venue_id)
+                .provider(provider.id)
+                .details(serde_json::json!({ "provider_name": provider.name, "channel": "cli" }))
+                .record(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            println!(
+                "{} {} access to {venue_name}.",
+                provider.name,
+                if give { "now has" } else { "no longer has" }
+            );
+            Ok(())
+        })
+        .await
+    }
 }

@@ -1,6 +1,7 @@
 //! venue-access: lets pass Culture providers act on the venues offerers and
 //! support give them access to. See README.md for the tour.
 
+pub mod api;
 pub mod auth;
 pub mod cli;
 pub mod config;

@@ -96,6 +96,10 @@ fn run(
     );
     let pool_data = web::Data::new(pool);
     let settings_data = web::Data::new(settings.clone());
+    let api_state = web::Data::new(crate::api::auth::ApiState::new(
+        settings.api_environment,
+        settings.api_rate_limit_per_minute,
+    ));
     let workers = settings.http_workers;
     let server = HttpServer::new(move || {
         let sessions = SessionMiddleware::builder(store.clone(), session_key.clone())
@@ -114,11 +118,13 @@ fn run(
         App::new()
             .app_data(pool_data.clone())
             .app_data(settings_data.clone())
+            .app_data(api_state.clone())
             .wrap(from_fn(reject_cross_site))
             .wrap(sessions)
             .wrap(from_fn(security_headers))
             .wrap(from_fn(request_log))
             .route("/static/{file}", web::get().to(crate::web::assets::serve))
+            .configure(crate::api::routes)
             .configure(crate::web::routes)
             .default_service(web::to(crate::web::not_found))
     })

@@ -6,6 +6,9 @@
 pub mod audit;
 pub mod constraint;
 pub mod embedded;
+pub mod grants;
+pub mod keys;
+pub mod providers;
 pub mod sign_in;
 pub mod users;
 

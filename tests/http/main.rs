@@ -4,6 +4,8 @@
 mod helpers;
 
 mod account;
+mod api;
 mod demo;
+mod fixtures;
 mod schema;
 mod shell;
