@@ -710,3 +710,56 @@ async fn a_production_server_refuses_integration_keys() {
     assert_eq!(status, 200);
     assert_eq!(body["environment"], "production");
 }
+
+/// The partner documentation's curl examples, unchanged but for the host and the key.
+#[actix_web::test]
+async fn the_partner_documentation_curl_examples_work() {
+    if std::process::Command::new("curl")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        panic!("curl is needed for this test (apt-get install curl)");
+    }
+    let w = world().await;
+    let host = w.app.address.clone();
+    let examples = [
+        format!(
+            "curl --location '{host}/public/offers/v1/events/categories' \\\n--header 'Accept: application/json' \\\n--header 'Authorization: Bearer {key}'",
+            key = w.key
+        ),
+        format!(
+            "curl --location '{host}/public/offers/v1/offerer_venues' \\\n--header 'Accept: application/json' \\\n--header 'Authorization: Bearer {key}'",
+            key = w.key
+        ),
+        format!(
+            "curl --location '{host}/public/offers/v1/offerer_venues?siren=123456789' \\\n--header 'Accept: application/json' \\\n--header 'Authorization: Bearer {key}'",
+            key = w.key
+        ),
+    ];
+    let mut outputs = Vec::new();
+    for example in examples {
+        let script = format!("{example} --silent --show-error --fail-with-body");
+        let output = tokio::process::Command::new("sh")
+            .arg("-c")
+            .arg(&script)
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{script}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        outputs.push(serde_json::from_slice::<Value>(&output.stdout).unwrap());
+    }
+    assert!(
+        outputs[0]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "CONCERT")
+    );
+    assert_eq!(outputs[1][0]["offerer"]["siren"], "732829320");
+    assert_eq!(outputs[2], json!([]));
+}

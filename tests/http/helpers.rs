@@ -21,6 +21,8 @@ use venue_access::startup::Application;
 struct Server {
     admin: PgConnectOptions,
     template: String,
+    /// A URL for a database of this server, for child processes: `{db}` is replaced.
+    url_pattern: String,
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
@@ -41,10 +43,15 @@ fn server() -> &'static Server {
 }
 
 async fn prepare_server() -> Server {
-    let admin = match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.trim().is_empty() => PgConnectOptions::from_str(&url)
-            .expect("DATABASE_URL is not a valid PostgreSQL URL")
-            .database("postgres"),
+    let (admin, url_pattern) = match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => {
+            let mut pattern = url::Url::parse(url.trim()).expect("DATABASE_URL is not a URL");
+            pattern.set_path("/DBNAME");
+            let options = PgConnectOptions::from_str(&url)
+                .expect("DATABASE_URL is not a valid PostgreSQL URL")
+                .database("postgres");
+            (options, pattern.to_string())
+        }
         _ => {
             let data = venue_access::config::default_data_dir().join("postgres");
             let cluster = EmbeddedPostgres::ensure_running(&data)
@@ -53,11 +60,15 @@ async fn prepare_server() -> Server {
             let options = cluster.connect_options("postgres");
             // Stopped when this test process exits, if it started it.
             cluster.stop_when_process_exits();
-            options
+            (options, cluster.database_url("DBNAME"))
         }
     };
     let template = ensure_template(&admin).await;
-    Server { admin, template }
+    Server {
+        admin,
+        template,
+        url_pattern,
+    }
 }
 
 /// The template's name carries a digest of the migrations, so a changed
@@ -123,6 +134,13 @@ async fn ensure_template(admin: &PgConnectOptions) -> String {
 pub struct TestDatabase {
     pub pool: PgPool,
     pub name: String,
+}
+
+impl TestDatabase {
+    /// A `DATABASE_URL` for this database, for the CLI binary.
+    pub fn url(&self) -> String {
+        server().url_pattern.replace("DBNAME", &self.name)
+    }
 }
 
 impl TestDatabase {

@@ -5,7 +5,9 @@ mod helpers;
 
 mod account;
 mod api;
+mod cli;
 mod demo;
 mod fixtures;
+mod logs;
 mod schema;
 mod shell;
