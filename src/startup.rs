@@ -125,6 +125,7 @@ fn run(
             .wrap(from_fn(request_log))
             .route("/static/{file}", web::get().to(crate::web::assets::serve))
             .configure(crate::api::routes)
+            .configure(crate::api::openapi::routes)
             .configure(crate::web::routes)
             .default_service(web::to(crate::web::not_found))
     })

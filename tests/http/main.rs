@@ -9,5 +9,6 @@ mod cli;
 mod demo;
 mod fixtures;
 mod logs;
+mod openapi;
 mod schema;
 mod shell;
