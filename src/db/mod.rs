@@ -7,6 +7,7 @@ pub mod audit;
 pub mod constraint;
 pub mod embedded;
 pub mod sign_in;
+pub mod tokens;
 pub mod users;
 
 use std::str::FromStr;
