@@ -258,8 +258,12 @@ impl MailSettings {
                 .unwrap_or_else(|| "pass Culture venue access <no-reply@venue-access.test>".into()),
             poll_interval: Duration::from_millis(parse_env("MAIL_POLL_MS", 2000u64)?),
             max_attempts: parse_env("MAIL_MAX_ATTEMPTS", 8i32)?.max(1),
-            retry_base_delay: Duration::from_secs(parse_env("MAIL_RETRY_BASE_SECONDS", 30u64)?.max(1)),
-            retry_max_delay: Duration::from_secs(parse_env("MAIL_RETRY_MAX_SECONDS", 3600u64)?.max(1)),
+            retry_base_delay: Duration::from_secs(
+                parse_env("MAIL_RETRY_BASE_SECONDS", 30u64)?.max(1),
+            ),
+            retry_max_delay: Duration::from_secs(
+                parse_env("MAIL_RETRY_MAX_SECONDS", 3600u64)?.max(1),
+            ),
         })
     }
 }

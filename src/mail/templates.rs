@@ -79,9 +79,9 @@ macro_rules! outgoing_email {
 /// "1 hour", "30 minutes", "7 days": how long a link works.
 pub fn human_duration(duration: Duration) -> String {
     let minutes = duration.as_secs().div_ceil(60).max(1);
-    let (count, unit) = if minutes % (24 * 60) == 0 {
+    let (count, unit) = if minutes.is_multiple_of(24 * 60) {
         (minutes / (24 * 60), "day")
-    } else if minutes % 60 == 0 {
+    } else if minutes.is_multiple_of(60) {
         (minutes / 60, "hour")
     } else {
         (minutes, "minute")
@@ -426,9 +426,7 @@ mod tests {
 
     /// Every email, with names that need escaping in HTML.
     fn all_emails() -> Vec<Box<dyn Fn() -> (String, RenderedEmail)>> {
-        fn boxed<E: OutgoingEmail + 'static>(
-            email: E,
-        ) -> Box<dyn Fn() -> (String, RenderedEmail)> {
+        fn boxed<E: OutgoingEmail + 'static>(email: E) -> Box<dyn Fn() -> (String, RenderedEmail)> {
             Box::new(move || {
                 (
                     email.template_name().to_owned(),

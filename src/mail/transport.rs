@@ -88,17 +88,15 @@ impl Mailer {
                     SmtpSecurity::StartTls => {
                         AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
                     }
-                    SmtpSecurity::None => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
-                        host.as_str(),
-                    )),
+                    SmtpSecurity::None => Ok(
+                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str()),
+                    ),
                 }
                 .map_err(error)?;
                 let mut builder = builder.port(*port).timeout(Some(SMTP_COMMAND_TIMEOUT));
                 if let Some((user, password)) = credentials {
-                    builder = builder.credentials(Credentials::new(
-                        user.clone(),
-                        password.expose().clone(),
-                    ));
+                    builder = builder
+                        .credentials(Credentials::new(user.clone(), password.expose().clone()));
                 }
                 Ok(Mailer::Smtp(builder.build()))
             }
@@ -136,12 +134,12 @@ impl Mailer {
 
 /// Parse the configured `From:`.
 pub fn parse_sender(sender: &str) -> Result<Mailbox, TransportError> {
-    sender.parse().map_err(|e: lettre::address::AddressError| {
-        TransportError::Sender {
+    sender
+        .parse()
+        .map_err(|e: lettre::address::AddressError| TransportError::Sender {
             sender: sender.to_owned(),
             reason: e.to_string(),
-        }
-    })
+        })
 }
 
 /// The MIME message for an outbox row: `multipart/alternative` with the text
