@@ -21,6 +21,8 @@ use venue_access::startup::Application;
 struct Server {
     admin: PgConnectOptions,
     template: String,
+    /// DATABASE_URL, when the tests use it.
+    url: Option<String>,
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
@@ -41,6 +43,9 @@ fn server() -> &'static Server {
 }
 
 async fn prepare_server() -> Server {
+    let url = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty());
     let admin = match std::env::var("DATABASE_URL") {
         Ok(url) if !url.trim().is_empty() => PgConnectOptions::from_str(&url)
             .expect("DATABASE_URL is not a valid PostgreSQL URL")
@@ -57,7 +62,11 @@ async fn prepare_server() -> Server {
         }
     };
     let template = ensure_template(&admin).await;
-    Server { admin, template }
+    Server {
+        admin,
+        template,
+        url,
+    }
 }
 
 /// The template's name carries a digest of the migrations, so a changed
@@ -147,6 +156,37 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// A URL for a child process (the CLI) to reach this database.
+    pub fn url(&self) -> String {
+        let server = server();
+        match &server.url {
+            Some(url) => {
+                let mut url = url::Url::parse(url).expect("DATABASE_URL is a URL");
+                url.set_path(&self.name);
+                url.to_string()
+            }
+            None => {
+                let admin = &server.admin;
+                let socket = admin
+                    .get_socket()
+                    .expect("the embedded cluster listens on a socket");
+                let mut url = url::Url::parse(&format!(
+                    "postgres://{}@localhost:{}/{}",
+                    admin.get_username(),
+                    admin.get_port(),
+                    self.name
+                ))
+                .unwrap();
+                url.query_pairs_mut()
+                    .append_pair("host", &socket.to_string_lossy())
+                    .append_pair("sslmode", "disable");
+                url.to_string()
+            }
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let name = self.name.clone();
@@ -193,6 +233,8 @@ pub fn test_settings(mail_dir: PathBuf) -> Settings {
             sender: "venue access <no-reply@venue-access.test>".into(),
             poll_interval: Duration::from_millis(100),
             max_attempts: 3,
+            retry_base_delay: Duration::from_millis(50),
+            retry_max_delay: Duration::from_millis(500),
         },
         run_mail_worker: false,
         http_workers: 1,
