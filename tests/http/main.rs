@@ -2,8 +2,11 @@
 //! fresh database per test.
 
 mod helpers;
+mod smtp;
 
 mod account;
 mod demo;
+mod mail;
 mod schema;
 mod shell;
+mod tokens;
