@@ -114,7 +114,23 @@ pub async fn claim_due<'e>(
     .await
 }
 
-/// Record a delivery. `false` if the lease was lost meanwhile (another
+/// What replaces a link token in a sent message's stored bodies.
+pub const REDACTED_TOKEN: &str = "[token removed after sending]";
+
+/// A PostgreSQL regular expression matching the token part of every emailed
+/// link (`{PATH}/{token}`), keeping the path in group 1.
+fn link_token_pattern() -> String {
+    format!(
+        "({}|{}|{})/[A-Za-z0-9_-]{{20,}}",
+        super::PASSWORD_RESET_PATH,
+        super::INVITATION_PATH,
+        super::API_KEY_REVEAL_PATH
+    )
+}
+
+/// Record a delivery, and remove link tokens from the stored bodies: the
+/// rendered link (and so its token) is kept in clear only while the message
+/// waits to be sent. `false` if the lease was lost meanwhile (another
 /// worker may have the message now), which only a send slower than the
 /// lease can cause.
 pub async fn mark_sent<'e>(
@@ -125,11 +141,15 @@ pub async fn mark_sent<'e>(
     let done = sqlx::query(
         "UPDATE email_outbox
          SET status = 'sent', sent_at = now(), attempts = attempts + 1,
-             locked_until = NULL, last_error = NULL
+             locked_until = NULL, last_error = NULL,
+             body_text = regexp_replace(body_text, $3, '\\1/' || $4, 'g'),
+             body_html = regexp_replace(body_html, $3, '\\1/' || $4, 'g')
          WHERE id = $1 AND locked_by = $2 AND status = 'pending'",
     )
     .bind(id)
     .bind(worker)
+    .bind(link_token_pattern())
+    .bind(REDACTED_TOKEN)
     .execute(executor)
     .await?;
     Ok(done.rows_affected() == 1)
