@@ -10,6 +10,7 @@ pub mod grants;
 pub mod keys;
 pub mod providers;
 pub mod sign_in;
+pub mod tokens;
 pub mod users;
 
 use std::str::FromStr;

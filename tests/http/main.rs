@@ -2,6 +2,7 @@
 //! fresh database per test.
 
 mod helpers;
+mod smtp;
 
 mod account;
 mod api;
@@ -9,6 +10,8 @@ mod cli;
 mod demo;
 mod fixtures;
 mod logs;
+mod mail;
 mod openapi;
 mod schema;
 mod shell;
+mod tokens;
