@@ -220,13 +220,14 @@ async fn serve(bind: Option<String>, no_demo: bool) -> CliResult {
     let settings = Settings::from_env(bind)?;
     let seed = demo_enabled(&settings, no_demo);
     with_database(Some(settings.clone()), |db| async move {
+        // Claim the port first: a port in use fails before any database work.
+        let app = Application::build(&settings, db.pool.clone()).await?;
         db.migrate().await?;
         let seeded = seed
             && matches!(
                 demo::seed_demo_if_empty(&db.pool).await?,
                 SeedOutcome::Seeded
             );
-        let app = Application::build(&settings, db.pool.clone()).await?;
         let url = format!("http://{}:{}", settings.bind.ip(), app.port());
         println!("venue-access is running at {url}");
         println!("  database: {}", db.description());

@@ -64,13 +64,13 @@ impl ApiState {
 /// The key in `Authorization: Bearer <key>`: the scheme is
 /// case-insensitive and surrounding whitespace is ignored.
 fn bearer_token(req: &ServiceRequest) -> Result<&str, ApiError> {
-    let value = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .ok_or(ApiError::MissingKey)?
-        .to_str()
-        .map_err(|_| ApiError::InvalidKey)?
-        .trim();
+    let mut values = req.headers().get_all(header::AUTHORIZATION);
+    let first = values.next().ok_or(ApiError::MissingKey)?;
+    if values.next().is_some() {
+        // Two credentials: ambiguous, so neither is used.
+        return Err(ApiError::InvalidKey);
+    }
+    let value = first.to_str().map_err(|_| ApiError::InvalidKey)?.trim();
     let (scheme, token) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
     if !scheme.eq_ignore_ascii_case("bearer") {
         return Err(ApiError::MissingKey);
@@ -189,6 +189,10 @@ pub async fn authenticate(
     req.extensions_mut().insert(provider);
     let mut response = next.call(req).await?;
     quota.write_headers(response.headers_mut());
+    // Responses carry partners' data (beneficiaries' names): never cached.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response.map_into_left_body())
 }
 

@@ -10,7 +10,7 @@ pub mod providers;
 pub mod venues;
 
 use actix_web::middleware::from_fn;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, guard, web};
 
 use error::ApiError;
 
@@ -53,6 +53,11 @@ fn resource(path: &str) -> actix_web::Resource {
     web::resource(path).default_service(web::to(method_not_allowed))
 }
 
+/// GET, and HEAD wherever GET is allowed.
+fn get() -> actix_web::Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     let query_errors = web::QueryConfig::default().error_handler(|e, _| {
         ApiError::bad_request("global", format!("Invalid query string: {e}")).into()
@@ -63,23 +68,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(from_fn(auth::authenticate))
             .app_data(query_errors)
             .app_data(path_errors)
-            .service(
-                resource("/offers/v1/offerer_venues").route(web::get().to(venues::offerer_venues)),
-            )
-            .service(
-                resource("/offers/v1/venues/{siret}").route(web::get().to(venues::venue_by_siret)),
-            )
+            .service(resource("/offers/v1/offerer_venues").route(get().to(venues::offerer_venues)))
+            .service(resource("/offers/v1/venues/{siret}").route(get().to(venues::venue_by_siret)))
             .service(
                 resource("/offers/v1/events/categories")
-                    .route(web::get().to(categories::event_categories)),
+                    .route(get().to(categories::event_categories)),
             )
             .service(
-                resource("/providers/v1/provider")
-                    .route(web::get().to(providers::current_provider)),
+                resource("/providers/v1/provider").route(get().to(providers::current_provider)),
             )
-            .service(
-                resource("/bookings/v1/token/{token}").route(web::get().to(bookings::get_booking)),
-            )
+            .service(resource("/bookings/v1/token/{token}").route(get().to(bookings::get_booking)))
             .service(
                 resource("/bookings/v1/use/token/{token}")
                     .route(web::patch().to(bookings::use_booking)),

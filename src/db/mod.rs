@@ -16,8 +16,8 @@ pub mod users;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection, PgPool};
 
 use crate::config::Settings;
 use embedded::EmbeddedPostgres;
@@ -133,6 +133,19 @@ pub async fn connect_pool(
     options: PgConnectOptions,
     description: &str,
 ) -> Result<PgPool, DatabaseError> {
+    let unreachable = |reason: String| DatabaseError::Unreachable {
+        where_: format!(" ({description})"),
+        reason,
+    };
+    // One direct connection first: its error names the real cause
+    // (connection refused, unknown database...), where a pool only times out.
+    match tokio::time::timeout(Duration::from_secs(5), PgConnection::connect_with(&options)).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+        }
+        Ok(Err(e)) => return Err(unreachable(e.to_string())),
+        Err(_) => return Err(unreachable("no answer within 5 seconds".to_owned())),
+    }
     PgPoolOptions::new()
         .max_connections(10)
         .acquire_timeout(Duration::from_secs(5))

@@ -9,11 +9,11 @@ pub const WINDOW_MINUTES: i32 = 15;
 
 pub async fn record_failure<'e>(
     db: impl PgExecutor<'e>,
-    email: &str,
+    email_hash: &str,
     client_ip: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO sign_in_failure (email, client_ip) VALUES ($1, $2)")
-        .bind(email)
+    sqlx::query("INSERT INTO sign_in_failure (email_hash, client_ip) VALUES ($1, $2)")
+        .bind(email_hash)
         .bind(client_ip)
         .execute(db)
         .await?;
@@ -23,16 +23,16 @@ pub async fn record_failure<'e>(
 /// Recent failures for (this account, this client address).
 pub async fn recent_failures<'e>(
     db: impl PgExecutor<'e>,
-    email: &str,
+    email_hash: &str,
     client_ip: &str,
 ) -> Result<(i64, i64), sqlx::Error> {
     sqlx::query_as(
-        "SELECT count(*) FILTER (WHERE email = $1), count(*) FILTER (WHERE client_ip = $2)
+        "SELECT count(*) FILTER (WHERE email_hash = $1), count(*) FILTER (WHERE client_ip = $2)
            FROM sign_in_failure
-          WHERE (email = $1 OR client_ip = $2)
+          WHERE (email_hash = $1 OR client_ip = $2)
             AND failed_at > now() - make_interval(mins => $3)",
     )
-    .bind(email)
+    .bind(email_hash)
     .bind(client_ip)
     .bind(WINDOW_MINUTES)
     .fetch_one(db)
@@ -40,9 +40,12 @@ pub async fn recent_failures<'e>(
 }
 
 /// A successful sign-in forgets the account's failures.
-pub async fn clear_failures<'e>(db: impl PgExecutor<'e>, email: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM sign_in_failure WHERE email = $1")
-        .bind(email)
+pub async fn clear_failures<'e>(
+    db: impl PgExecutor<'e>,
+    email_hash: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM sign_in_failure WHERE email_hash = $1")
+        .bind(email_hash)
         .execute(db)
         .await?;
     Ok(())

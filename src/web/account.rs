@@ -51,7 +51,11 @@ pub fn landing_for(role: Role) -> &'static str {
 /// Only same-site paths are followed after sign-in.
 fn safe_next(next: Option<&str>) -> Option<&str> {
     next.filter(|n| {
-        n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') && !n.contains("://")
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && n.chars().all(|c| c.is_ascii_graphic())
+            && !n.contains('\\')
+            && !n.contains("://")
     })
 }
 
@@ -129,14 +133,19 @@ async fn sign_in(
             error: Some(message.to_owned()),
         })
     };
-    let email_key = typed_email.to_lowercase();
+    // Failures are counted under a hash of what was typed: the table never
+    // holds addresses (or passwords typed into the wrong field) in clear.
+    let email_key = hex::encode(crate::crypto::sha256(typed_email.to_lowercase().as_bytes()));
 
-    let (account_failures, address_failures) =
+    // The attempt is recorded before the password is checked (and forgotten
+    // on success), so guesses sent in parallel all count.
+    sign_in::record_failure(pool.get_ref(), &email_key, &ip).await?;
+    let (attempts_on_account, attempts_from_address) =
         sign_in::recent_failures(pool.get_ref(), &email_key, &ip).await?;
+    let (account_failures, address_failures) = (attempts_on_account - 1, attempts_from_address - 1);
     if account_failures >= BLOCK_ACCOUNT_AFTER || address_failures >= BLOCK_ADDRESS_AFTER {
         return again(&format!(
-            "Too many failed attempts. For your security, sign-in is paused for {} minutes. \
-             You can also reset your password.",
+            "Too many failed attempts. For your security, sign-in is paused for {} minutes.",
             sign_in::WINDOW_MINUTES
         ));
     }
@@ -149,19 +158,23 @@ async fn sign_in(
         Ok(email) => users::credentials(pool.get_ref(), &email).await?,
         Err(_) => None,
     };
+    // Nobody's password is longer: do not spend argon2 time on megabytes.
+    let form_password = if form.password.chars().count() > password::MAX_PASSWORD_CHARS {
+        String::new()
+    } else {
+        form.password.clone()
+    };
     let stored_hash = credentials.as_ref().and_then(|c| c.password_hash.clone());
-    let password_ok = password::verify(Secret::new(form.password.clone()), stored_hash).await?;
+    let password_ok = password::verify(Secret::new(form_password), stored_hash).await?;
     let user_id = match credentials {
         Some(c) if password_ok && c.is_active => c.id,
         _ => {
-            let mut tx = pool.begin().await?;
-            sign_in::record_failure(&mut *tx, &email_key, &ip).await?;
+            let domain = typed_email.rsplit_once('@').map(|(_, d)| d.to_lowercase());
             AuditEvent::new(Actor::System, "user.sign_in_failed")
-                .details(serde_json::json!({ "email_domain": email_key.rsplit('@').next().unwrap_or("") }))
+                .details(serde_json::json!({ "email_domain": domain }))
                 .client(&client)
-                .record(&mut *tx)
+                .record(pool.get_ref())
                 .await?;
-            tx.commit().await?;
             return again(SAME_MESSAGE);
         }
     };

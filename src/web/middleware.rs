@@ -123,13 +123,13 @@ fn is_cross_site(req: &ServiceRequest) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    if origin == "null" {
+    // The Host the browser sent (not X-Forwarded-Host, which any client sets).
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
         return true;
-    }
-    let host = req.connection_info().host().to_owned();
-    let origin_host = origin
-        .split_once("://")
-        .map(|(_, rest)| rest)
-        .unwrap_or(origin);
-    !origin_host.eq_ignore_ascii_case(&host)
+    };
+    let same_site = |scheme: &str| origin.eq_ignore_ascii_case(&format!("{scheme}://{host}"));
+    let configured = req
+        .app_data::<actix_web::web::Data<crate::config::Settings>>()
+        .is_some_and(|s| origin.eq_ignore_ascii_case(&s.base_url));
+    !(same_site("http") || same_site("https") || configured)
 }

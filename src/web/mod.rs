@@ -80,6 +80,8 @@ pub fn redirect(location: &str) -> HttpResponse {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    // Malformed query strings on pages get the HTML error page.
+    cfg.app_data(web::QueryConfig::default().error_handler(|_, _| PageError::BadRequest.into()));
     health::routes(cfg);
     account::routes(cfg);
     pro::routes(cfg);

@@ -145,7 +145,8 @@ async fn repeated_failures_block_the_account_for_a_while() {
     app.create_user("pro@example.org", PASSWORD, "pro").await;
     // Pretend ten failures happened recently (the real ones would take seconds each).
     sqlx::query(
-        "INSERT INTO sign_in_failure (email, client_ip) SELECT 'pro@example.org', '198.51.100.7' FROM generate_series(1, 10)",
+        "INSERT INTO sign_in_failure (email_hash, client_ip)
+         SELECT encode(sha256('pro@example.org'::bytea), 'hex'), '198.51.100.7' FROM generate_series(1, 10)",
     )
     .execute(&app.db.pool)
     .await
@@ -342,4 +343,130 @@ async fn sessions_expire_when_idle() {
         .await
         .unwrap();
     assert_eq!(app.get("/pro").await.status(), 303);
+}
+
+#[actix_web::test]
+async fn guesses_sent_in_parallel_all_count_towards_the_limit() {
+    let app = TestApp::spawn().await;
+    app.create_user("pro@example.org", PASSWORD, "pro").await;
+    let html = app.get_html("/sign-in").await;
+    let token = csrf_token(&html);
+    let guesses = (0..16).map(|i| {
+        let password = format!("wrong guess {i}");
+        let token = token.clone();
+        let client = app.client.clone();
+        let url = app.url("/sign-in");
+        async move {
+            client
+                .post(url)
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("email", "pro@example.org"),
+                    ("password", password.as_str()),
+                ])
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    });
+    let pages = futures_util::future::join_all(guesses).await;
+    let paused = pages
+        .iter()
+        .filter(|p| p.contains("sign-in is paused"))
+        .count();
+    assert!(
+        paused >= 6,
+        "at most 10 guesses are checked, {paused} of 16 were paused"
+    );
+    let real_user = app.sign_in("pro@example.org", PASSWORD).await;
+    assert_eq!(real_user.status(), 422, "the account is paused for a while");
+    let (stored,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM sign_in_failure WHERE email_hash LIKE '%@%'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, 0, "no address in clear");
+}
+
+#[actix_web::test]
+async fn next_paths_with_control_characters_are_ignored() {
+    let app = TestApp::spawn().await;
+    app.create_user("pro@example.org", PASSWORD, "pro").await;
+    for next in [
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "/ok\r\nSet-Cookie: x=y",
+        "/ /evil",
+    ] {
+        let client = crate::helpers::new_client();
+        let html = client
+            .get(app.url("/sign-in"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = csrf_token(&html);
+        let response = client
+            .post(app.url("/sign-in"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("email", "pro@example.org"),
+                ("password", PASSWORD),
+                ("next", next),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "{next:?}");
+        assert_eq!(location(&response), "/pro", "{next:?}");
+    }
+}
+
+#[actix_web::test]
+async fn the_origin_check_compares_scheme_and_host_and_ignores_forwarded_headers() {
+    let app = TestApp::spawn().await;
+    app.create_user("pro@example.org", PASSWORD, "pro").await;
+    let html = app.get_html("/sign-in").await;
+    let token = csrf_token(&html);
+    let host = app.address.trim_start_matches("http://").to_owned();
+    for (origin, forwarded) in [
+        (format!("evil://{host}"), None),
+        ("https://evil.example".to_owned(), Some("evil.example")),
+    ] {
+        let mut request = app
+            .client
+            .post(app.url("/sign-in"))
+            .header("Origin", origin.clone());
+        if let Some(f) = forwarded {
+            request = request.header("X-Forwarded-Host", f);
+        }
+        let response = request
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("email", "pro@example.org"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{origin}");
+    }
+}
+
+#[actix_web::test]
+async fn a_malformed_query_string_gets_the_html_error_page() {
+    let app = TestApp::spawn().await;
+    let response = app.get("/sign-in?next=/pro&next=/x").await;
+    assert_eq!(response.status(), 400);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
 }

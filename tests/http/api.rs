@@ -763,3 +763,41 @@ async fn the_partner_documentation_curl_examples_work() {
     assert_eq!(outputs[1][0]["offerer"]["siren"], "732829320");
     assert_eq!(outputs[2], json!([]));
 }
+
+#[actix_web::test]
+async fn head_is_allowed_where_get_is_and_nothing_is_cached() {
+    let w = world().await;
+    let response = w
+        .app
+        .client
+        .head(w.app.url("/public/offers/v1/offerer_venues"))
+        .bearer_auth(&w.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let response = w
+        .app
+        .client
+        .get(w.app.url("/public/bookings/v1/token/GRANT1"))
+        .bearer_auth(&w.key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["cache-control"], "no-store");
+}
+
+#[actix_web::test]
+async fn two_authorization_headers_are_refused() {
+    let w = world().await;
+    let response = w
+        .app
+        .client
+        .get(w.app.url("/public/providers/v1/provider"))
+        .header("Authorization", format!("Bearer {}", w.key))
+        .header("Authorization", "Bearer someone-else")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+}
