@@ -5,9 +5,11 @@ mod helpers;
 
 mod account;
 mod api;
+mod browser;
 mod cli;
 mod demo;
 mod fixtures;
 mod logs;
+mod pro;
 mod schema;
 mod shell;
