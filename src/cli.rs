@@ -13,6 +13,7 @@ use crate::db::providers::ProviderKind;
 use crate::db::users::{self, Role};
 use crate::demo::{self, SeedOutcome};
 use crate::domain::{Email, Environment};
+use crate::mail::outbox;
 use crate::startup::Application;
 
 #[derive(Parser, Debug)]
@@ -60,6 +61,26 @@ pub enum Command {
     /// Give or withdraw a provider's access to a venue.
     #[command(subcommand)]
     Access(AccessCommand),
+    /// Emails the outbox could not deliver (until the back-office shows them).
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MailCommand {
+    /// List the emails that failed after their last attempt.
+    Failed,
+    /// Queue failed emails again, with a fresh set of attempts.
+    Retry {
+        /// The email's id (from `mail failed`).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        id: Option<i64>,
+        /// Every failed email.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -161,6 +182,7 @@ pub async fn run(cli: Cli) -> CliResult {
         Command::Access(AccessCommand::Revoke { provider, venue }) => {
             operator::change_access(provider, venue, false).await
         }
+        Command::Mail { command } => mail(command).await,
     }
 }
 
@@ -277,6 +299,98 @@ async fn create_support_user(email: String, name: String, password_stdin: bool) 
         Ok(())
     })
     .await
+}
+
+async fn mail(command: MailCommand) -> CliResult {
+    with_database(None, |db| async move {
+        db.migrate().await?;
+        match command {
+            MailCommand::Failed => list_failed_emails(&db.pool).await,
+            MailCommand::Retry { id, all } => {
+                let ids = if all { None } else { id.map(|id| vec![id]) };
+                retry_failed_emails(&db.pool, ids).await
+            }
+        }
+    })
+    .await
+}
+
+async fn list_failed_emails(pool: &sqlx::PgPool) -> CliResult {
+    let failed = outbox::list_failed(pool).await?;
+    if failed.is_empty() {
+        println!("No failed emails.");
+        return Ok(());
+    }
+    println!(
+        "{:>8}  {:<17}  {:>8}  {:<26}  {:<40}  last error",
+        "id", "failed at (UTC)", "attempts", "template", "recipient"
+    );
+    for email in &failed {
+        let error: String = email
+            .last_error
+            .as_deref()
+            .unwrap_or("")
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(120)
+            .collect();
+        println!(
+            "{:>8}  {:<17}  {:>8}  {:<26}  {:<40}  {error}",
+            email.id,
+            email.failed_at.format("%Y-%m-%d %H:%M"),
+            email.attempts,
+            email.template,
+            email.recipient,
+        );
+    }
+    println!(
+        "{} failed email(s). Queue again with `venue-access mail retry <ID>` or `--all`.",
+        failed.len()
+    );
+    Ok(())
+}
+
+async fn retry_failed_emails(pool: &sqlx::PgPool, ids: Option<Vec<i64>>) -> CliResult {
+    let mut tx = pool.begin().await?;
+    let requeued = outbox::requeue_failed(&mut tx, ids.as_deref()).await?;
+    if let Some(id) = ids.as_ref().and_then(|ids| ids.first())
+        && requeued.is_empty()
+    {
+        let status = outbox::find(&mut *tx, *id).await?;
+        match status {
+            None => anyhow::bail!("no email with id {id}"),
+            Some(entry) => anyhow::bail!(
+                "email {id} is {}, not failed: only failed emails can be retried",
+                entry.status
+            ),
+        }
+    }
+    for email in &requeued {
+        AuditEvent::new(Actor::Cli, "email.retry")
+            .target("email_outbox", email.id)
+            .details(serde_json::json!({
+                "template": email.template,
+                "failed_attempts": email.attempts,
+            }))
+            .record(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    if requeued.is_empty() {
+        println!("No failed emails.");
+    } else {
+        for email in &requeued {
+            println!(
+                "Email {} ({}) to {} queued again.",
+                email.id, email.template, email.recipient
+            );
+        }
+        println!(
+            "{} email(s) queued again: a running server sends them shortly.",
+            requeued.len()
+        );
+    }
+    Ok(())
 }
 
 /// Operator commands on providers, keys and access. Each writes an audit

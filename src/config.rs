@@ -71,6 +71,10 @@ pub struct MailSettings {
     pub poll_interval: Duration,
     /// After this many failed attempts a message is marked failed.
     pub max_attempts: i32,
+    /// Wait after the first failed attempt; doubles after each further one.
+    pub retry_base_delay: Duration,
+    /// The longest wait between two attempts.
+    pub retry_max_delay: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -254,6 +258,12 @@ impl MailSettings {
                 .unwrap_or_else(|| "pass Culture venue access <no-reply@venue-access.test>".into()),
             poll_interval: Duration::from_millis(parse_env("MAIL_POLL_MS", 2000u64)?),
             max_attempts: parse_env("MAIL_MAX_ATTEMPTS", 8i32)?.max(1),
+            retry_base_delay: Duration::from_secs(
+                parse_env("MAIL_RETRY_BASE_SECONDS", 30u64)?.max(1),
+            ),
+            retry_max_delay: Duration::from_secs(
+                parse_env("MAIL_RETRY_MAX_SECONDS", 3600u64)?.max(1),
+            ),
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod db;
 pub mod demo;
 pub mod domain;
+pub mod mail;
 pub mod startup;
 pub mod telemetry;
 pub mod web;

@@ -15,6 +15,7 @@ use sqlx::PgPool;
 
 use crate::auth::session_store::PgSessionStore;
 use crate::config::Settings;
+use crate::mail::MailWorker;
 use crate::web::middleware::{reject_cross_site, request_log, security_headers};
 
 pub const SESSION_COOKIE: &str = "va_session";
@@ -25,6 +26,8 @@ pub enum StartupError {
     Bind { address: String, reason: String },
     #[error("session key file {path}: {reason}")]
     SessionKey { path: String, reason: String },
+    #[error("email: {0}")]
+    Mail(#[from] crate::mail::transport::TransportError),
 }
 
 /// A built server, bound to its port, not yet running.
@@ -33,6 +36,8 @@ pub struct Application {
     port: u16,
     pool: PgPool,
     session_lifetime: Duration,
+    /// Built when `run_mail_worker` is set; started by `run_until_stopped`.
+    mail_worker: Option<MailWorker>,
 }
 
 impl Application {
@@ -53,12 +58,19 @@ impl Application {
             })?
             .port();
         let session_key = load_session_key(settings)?;
+        // Built before serving so a bad transport setting fails at start-up.
+        let mail_worker = if settings.run_mail_worker {
+            Some(MailWorker::new(pool.clone(), &settings.mail)?)
+        } else {
+            None
+        };
         let server = run(listener, pool.clone(), settings.clone(), session_key)?;
         Ok(Self {
             server,
             port,
             pool,
             session_lifetime: settings.session_absolute_lifetime,
+            mail_worker,
         })
     }
 
@@ -67,11 +79,16 @@ impl Application {
     }
 
     /// Serve until the process is asked to stop (Ctrl-C / SIGTERM), then
-    /// finish in-flight requests.
+    /// finish in-flight requests, and let the email worker finish the
+    /// messages it is sending.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let cleanup = tokio::spawn(periodic_cleanup(self.pool.clone(), self.session_lifetime));
+        let mail_worker = self.mail_worker.map(MailWorker::spawn);
         let result = self.server.await;
         cleanup.abort();
+        if let Some(worker) = mail_worker {
+            worker.stop().await;
+        }
         result
     }
 }
@@ -125,6 +142,7 @@ fn run(
             .wrap(from_fn(request_log))
             .route("/static/{file}", web::get().to(crate::web::assets::serve))
             .configure(crate::api::routes)
+            .configure(crate::api::openapi::routes)
             .configure(crate::web::routes)
             .default_service(web::to(crate::web::not_found))
     })

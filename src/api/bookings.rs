@@ -6,14 +6,15 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sqlx::{FromRow, PgPool};
+use utoipa::ToSchema;
 
 use super::auth::AuthenticatedProvider;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::iso_datetime;
 use crate::db::audit::{Actor, AuditEvent};
 use crate::domain::BookingToken;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type, Serialize, ToSchema)]
 #[sqlx(type_name = "booking_status", rename_all = "lowercase")]
 #[serde(rename_all = "UPPERCASE")]
 pub enum BookingStatus {
@@ -82,9 +83,10 @@ struct BookingRow {
     beneficiary_last_name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct BookingJson {
+#[schema(as = Booking)]
+pub struct BookingJson {
     id: i64,
     token: String,
     status: BookingStatus,
@@ -143,7 +145,21 @@ fn parse_token(raw: &str) -> Result<BookingToken, ApiError> {
     BookingToken::parse(raw).map_err(|_| ApiError::NotFound)
 }
 
-/// `GET /public/bookings/v1/token/{token}`
+/// A booking of a venue your provider has access to.
+#[utoipa::path(
+    get,
+    path = "/public/bookings/v1/token/{token}",
+    tag = "Bookings",
+    operation_id = "GetBookingByToken",
+    params(("token" = String, Path, description = "The booking token (6 characters, case-insensitive)")),
+    responses(
+        (status = 200, description = "The booking", body = BookingJson),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "The action is forbidden for this booking's state", body = ErrorBody),
+        (status = 404, description = "No such booking, or no access to its venue", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn get_booking(
     provider: AuthenticatedProvider,
     pool: web::Data<PgPool>,
@@ -211,7 +227,21 @@ async fn apply(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `PATCH /public/bookings/v1/use/token/{token}`
+/// Mark a confirmed booking as used.
+#[utoipa::path(
+    patch,
+    path = "/public/bookings/v1/use/token/{token}",
+    tag = "Bookings",
+    operation_id = "UseBooking",
+    params(("token" = String, Path, description = "The booking token (6 characters, case-insensitive)")),
+    responses(
+        (status = 204, description = "Marked as used"),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "The action is forbidden for this booking's state", body = ErrorBody),
+        (status = 404, description = "No such booking, or no access to its venue", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn use_booking(
     provider: AuthenticatedProvider,
     pool: web::Data<PgPool>,
@@ -220,7 +250,21 @@ pub async fn use_booking(
     apply(provider, &pool, &token, BookingAction::Use).await
 }
 
-/// `PATCH /public/bookings/v1/keep/token/{token}`
+/// Undo "used": the booking is confirmed again.
+#[utoipa::path(
+    patch,
+    path = "/public/bookings/v1/keep/token/{token}",
+    tag = "Bookings",
+    operation_id = "KeepBooking",
+    params(("token" = String, Path, description = "The booking token (6 characters, case-insensitive)")),
+    responses(
+        (status = 204, description = "Confirmed again"),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "The action is forbidden for this booking's state", body = ErrorBody),
+        (status = 404, description = "No such booking, or no access to its venue", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn keep_booking(
     provider: AuthenticatedProvider,
     pool: web::Data<PgPool>,
@@ -229,7 +273,21 @@ pub async fn keep_booking(
     apply(provider, &pool, &token, BookingAction::Keep).await
 }
 
-/// `PATCH /public/bookings/v1/cancel/token/{token}`
+/// Cancel a confirmed booking.
+#[utoipa::path(
+    patch,
+    path = "/public/bookings/v1/cancel/token/{token}",
+    tag = "Bookings",
+    operation_id = "CancelBooking",
+    params(("token" = String, Path, description = "The booking token (6 characters, case-insensitive)")),
+    responses(
+        (status = 204, description = "Cancelled"),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "The action is forbidden for this booking's state", body = ErrorBody),
+        (status = 404, description = "No such booking, or no access to its venue", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn cancel_booking(
     provider: AuthenticatedProvider,
     pool: web::Data<PgPool>,

@@ -5,17 +5,20 @@ use std::sync::LazyLock;
 use actix_web::HttpResponse;
 use actix_web::http::header;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::auth::AuthenticatedProvider;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 
 /// One category: which extra fields an event of this category takes, and
 /// whether each is mandatory.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventCategory {
     pub id: String,
     pub label: String,
+    /// Extra fields an event of this category takes: `true` when mandatory.
+    #[schema(value_type = Object, example = json!({"musicType": true, "performer": false}))]
     pub conditional_fields: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -28,7 +31,18 @@ static CATALOGUE_BODY: LazyLock<String> = LazyLock::new(|| {
     serde_json::to_string(&categories).expect("categories serialise")
 });
 
-/// `GET /public/offers/v1/events/categories`
+/// The catalogue of event categories.
+#[utoipa::path(
+    get,
+    path = "/public/offers/v1/events/categories",
+    tag = "Events",
+    operation_id = "GetEventCategories",
+    responses(
+        (status = 200, description = "Every event category", body = Vec<EventCategory>),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn event_categories(_provider: AuthenticatedProvider) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "application/json"))

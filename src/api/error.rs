@@ -10,6 +10,11 @@ use actix_web::{HttpResponse, ResponseError};
 use crate::domain::Environment;
 use crate::web::middleware::current_request_id;
 
+/// The error body: a field (or `global`, or `auth`) mapped to messages.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"siren": ["A SIREN is exactly 9 digits, e.g. 123456789"]}))]
+pub struct ErrorBody(pub BTreeMap<String, Vec<String>>);
+
 /// What the `WWW-Authenticate` challenge says (RFC 6750).
 const REALM: &str = "Bearer realm=\"pass Culture API\"";
 

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod bookings;
 pub mod categories;
 pub mod error;
+pub mod openapi;
 pub mod providers;
 pub mod venues;
 

@@ -4,13 +4,15 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::{FromRow, PgPool};
+use utoipa::ToSchema;
 
 use super::auth::AuthenticatedProvider;
-use super::error::ApiError;
+use super::error::{ApiError, ErrorBody};
 use super::iso_datetime;
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Offerer)]
 pub struct OffererJson {
     pub id: i64,
     #[serde(with = "iso_datetime")]
@@ -19,18 +21,22 @@ pub struct OffererJson {
     pub siren: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Location)]
 pub struct LocationJson {
+    /// Always `physical`.
     #[serde(rename = "type")]
+    #[schema(value_type = String, example = "physical")]
     pub kind: &'static str,
     pub address: String,
     pub city: String,
     pub postal_code: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Accessibility)]
 pub struct AccessibilityJson {
     pub audio_disability_compliant: Option<bool>,
     pub mental_disability_compliant: Option<bool>,
@@ -38,8 +44,9 @@ pub struct AccessibilityJson {
     pub visual_disability_compliant: Option<bool>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Venue)]
 pub struct VenueJson {
     pub id: i64,
     pub siret: Option<String>,
@@ -53,7 +60,8 @@ pub struct VenueJson {
     pub accessibility: AccessibilityJson,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = OffererVenues)]
 pub struct OffererVenuesJson {
     pub offerer: OffererJson,
     pub venues: Vec<VenueJson>,
@@ -130,7 +138,22 @@ fn well_formed(value: &str, digits: usize) -> bool {
     value.len() == digits && value.bytes().all(|b| b.is_ascii_digit())
 }
 
-/// `GET /public/offers/v1/offerer_venues[?siren=123456789]`
+/// The venues your provider has access to, grouped by offerer.
+#[utoipa::path(
+    get,
+    path = "/public/offers/v1/offerer_venues",
+    tag = "Offerer and Venues",
+    operation_id = "GetOffererVenues",
+    params(("siren" = Option<String>, Query, description = "Only the venues of the offerer with this SIREN (exactly 9 digits)", example = "123456789")),
+    responses(
+        (status = 200, description = "Venues grouped by offerer, ordered by offerer then venue; `[]` when none", body = Vec<OffererVenuesJson>),
+        (status = 400, description = "`siren` is not 9 digits", body = ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 403, description = "Provider deactivated", body = ErrorBody),
+        (status = 429, description = "Rate limit exceeded", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn offerer_venues(
     provider: AuthenticatedProvider,
     pool: web::Data<PgPool>,
@@ -174,7 +197,21 @@ pub async fn offerer_venues(
     Ok(HttpResponse::Ok().json(grouped))
 }
 
-/// `GET /public/offers/v1/venues/{siret}`
+/// One venue your provider has access to.
+#[utoipa::path(
+    get,
+    path = "/public/offers/v1/venues/{siret}",
+    tag = "Offerer and Venues",
+    operation_id = "GetVenueBySiret",
+    params(("siret" = String, Path, description = "The venue's SIRET (14 digits)")),
+    responses(
+        (status = 200, description = "The venue", body = VenueJson),
+        (status = 400, description = "Not 14 digits", body = ErrorBody),
+        (status = 401, description = "Missing or invalid API key", body = ErrorBody),
+        (status = 404, description = "No such venue, or no access to it", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
 pub async fn venue_by_siret(
     provider: AuthenticatedProvider,
     pool: web::Data<PgPool>,

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod offerers;
 pub mod providers;
 pub mod sign_in;
+pub mod tokens;
 pub mod users;
 pub mod venues;
 

@@ -211,6 +211,8 @@ pub fn test_settings(mail_dir: PathBuf) -> Settings {
             sender: "venue access <no-reply@venue-access.test>".into(),
             poll_interval: Duration::from_millis(100),
             max_attempts: 3,
+            retry_base_delay: Duration::from_millis(50),
+            retry_max_delay: Duration::from_millis(500),
         },
         run_mail_worker: false,
         http_workers: 1,

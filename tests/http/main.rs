@@ -2,6 +2,7 @@
 //! fresh database per test.
 
 mod helpers;
+mod smtp;
 
 mod account;
 mod api;
@@ -10,6 +11,9 @@ mod cli;
 mod demo;
 mod fixtures;
 mod logs;
+mod mail;
+mod openapi;
 mod pro;
 mod schema;
 mod shell;
+mod tokens;
