@@ -238,7 +238,7 @@ async fn an_offerer_gives_and_withdraws_access_in_a_real_browser() {
     let flash = text_of(&browser, ".flash-success").await;
     assert_eq!(
         flash,
-        "Billetterie Ticketis now has access to Grande salle."
+        "Billetterie Ticketis now has access to Grande salle. Its technical contact is told by email."
     );
     let listed = text_of(&browser, "table").await;
     assert!(listed.contains("Billetterie Ticketis"), "{listed}");
@@ -260,7 +260,7 @@ async fn an_offerer_gives_and_withdraws_access_in_a_real_browser() {
     let flash = text_of(&browser, ".flash-success").await;
     assert_eq!(
         flash,
-        "Billetterie Ticketis no longer has access to Grande salle."
+        "Billetterie Ticketis no longer has access to Grande salle. Its technical contact is told by email."
     );
     assert_eq!(fixtures::active_grants(pool, provider, venue).await, 0);
     errors.extend(console_errors(&driver, &browser).await);

@@ -133,3 +133,16 @@ pub async fn audit_count(pool: &PgPool, action: &str) -> i64 {
         .unwrap();
     n
 }
+
+/// Emails queued in the outbox with this template for this recipient.
+pub async fn queued_emails(pool: &PgPool, template: &str, recipient: &str) -> Vec<String> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT subject FROM email_outbox WHERE template = $1 AND recipient = $2 ORDER BY id",
+    )
+    .bind(template)
+    .bind(recipient)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter().map(|r| r.0).collect()
+}

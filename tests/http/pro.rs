@@ -4,6 +4,9 @@
 use crate::fixtures;
 use crate::helpers::{PASSWORD, TestApp, csrf_token, location};
 
+/// The technical contact of the providers made by `fixtures::provider`.
+const CONTACT: &str = "tech@provider.example";
+
 /// An offerer the signed-in user belongs to, and one they do not.
 struct World {
     app: TestApp,
@@ -163,6 +166,11 @@ async fn giving_access_lists_the_provider_records_it_and_is_idempotent() {
     assert_eq!(location(&response), w.venue_path(w.my_venue));
     let page = w.app.get_html(&w.venue_path(w.my_venue)).await;
     assert!(page.contains("Billetterie Ticketis now has access to Grande salle."));
+    assert_eq!(
+        fixtures::queued_emails(&w.app.db.pool, "provider_access_granted", CONTACT).await,
+        vec!["Billetterie Ticketis can now manage Grande salle (Théâtre des Célestins)"],
+        "the technical contact is told"
+    );
     assert!(page.contains("User pro@example.org"), "granted by whom");
     assert!(page.contains("pro interface"));
     assert!(page.contains("/withdraw"));
@@ -178,6 +186,13 @@ async fn giving_access_lists_the_provider_records_it_and_is_idempotent() {
         1
     );
     assert_eq!(fixtures::audit_count(pool, "venue_access.grant").await, 1);
+    assert_eq!(
+        fixtures::queued_emails(pool, "provider_access_granted", CONTACT)
+            .await
+            .len(),
+        1,
+        "no email when nothing changed"
+    );
     let (actor, offerer, venue, provider): (Option<i64>, Option<i64>, Option<i64>, Option<i64>) =
         sqlx::query_as(
             "SELECT actor_user_id, offerer_id, venue_id, provider_id FROM audit_event WHERE action = 'venue_access.grant'",
@@ -325,6 +340,10 @@ async fn withdrawing_asks_for_confirmation_and_keeps_the_history() {
         0
     );
     assert_eq!(fixtures::audit_count(pool, "venue_access.revoke").await, 1);
+    assert_eq!(
+        fixtures::queued_emails(pool, "provider_access_withdrawn", CONTACT).await,
+        vec!["Billetterie Ticketis can no longer manage Grande salle (Théâtre des Célestins)"]
+    );
     let (kept,): (i64,) =
         sqlx::query_as("SELECT count(*) FROM venue_access_grant WHERE revoked_at IS NOT NULL")
             .fetch_one(pool)
@@ -407,6 +426,11 @@ async fn simultaneous_grants_and_withdrawals_leave_a_consistent_state() {
         fixtures::audit_count(pool, "venue_access.grant").await,
         1 + active
     );
+    let (emails,): (i64,) = sqlx::query_as("SELECT count(*) FROM email_outbox")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(emails, 2 + active, "one email per change, none for no-ops");
 }
 
 #[actix_web::test]
@@ -461,6 +485,11 @@ async fn bulk_access_previews_the_venues_that_change_then_grants_them() {
         1
     );
     assert_eq!(fixtures::audit_count(pool, "venue_access.grant").await, 1);
+    assert_eq!(
+        fixtures::queued_emails(pool, "provider_access_granted", CONTACT).await,
+        vec!["Billetterie Ticketis can now manage Petite salle (Théâtre des Célestins)"],
+        "one email per venue that changed"
+    );
 
     // Chosen venues only.
     let chosen = w
@@ -661,6 +690,11 @@ async fn every_route_answers_404_for_what_is_not_yours() {
     assert_eq!(grants, 2);
     assert_eq!(fixtures::audit_count(pool, "venue_access.grant").await, 0);
     assert_eq!(fixtures::audit_count(pool, "venue_access.revoke").await, 0);
+    let (emails,): (i64,) = sqlx::query_as("SELECT count(*) FROM email_outbox")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(emails, 0);
 }
 
 #[actix_web::test]

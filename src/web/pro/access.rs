@@ -3,12 +3,15 @@
 //! audit event and the email to the provider's technical contact commit in
 //! one transaction.
 
+use chrono::Utc;
 use sqlx::{PgPool, Postgres, Transaction};
 
 use crate::db::audit::{Actor, AuditEvent, ClientInfo};
 use crate::db::grants::{self, GrantChannel};
 use crate::db::offerers::Offerer;
 use crate::db::users::UserAccount;
+use crate::domain::Email;
+use crate::mail::{self, AccessGrantedEmail, AccessWithdrawnEmail, OffererSummary, VenueSummary};
 use crate::web::error::PageError;
 
 /// Who acts, from where.
@@ -130,7 +133,7 @@ pub async fn give_access(
         changed.push(venue);
     }
     if !changed.is_empty() {
-        tell_provider(&mut tx, offerer, provider, &changed, Change::Granted).await?;
+        tell_provider(&mut tx, by, offerer, provider, &changed, Change::Granted).await?;
     }
     tx.commit().await?;
     Ok(changed)
@@ -173,6 +176,7 @@ pub async fn withdraw_access(
         .await?;
     tell_provider(
         &mut tx,
+        by,
         offerer,
         provider,
         std::slice::from_ref(venue),
@@ -189,16 +193,58 @@ enum Change {
     Withdrawn,
 }
 
-/// Queue the email telling the provider's technical contact about the
-/// change, in the transaction of the change.
+/// Queue the emails telling the provider's technical contact about the
+/// change (one per venue), in the transaction of the change: they leave
+/// only if it commits.
 async fn tell_provider(
-    _tx: &mut Transaction<'_, Postgres>,
-    _offerer: &Offerer,
-    _provider: &ProviderRef,
-    _venues: &[VenueRef],
-    _change: Change,
+    tx: &mut Transaction<'_, Postgres>,
+    by: &ActingUser<'_>,
+    offerer: &Offerer,
+    provider: &ProviderRef,
+    venues: &[VenueRef],
+    change: Change,
 ) -> Result<(), AccessError> {
-    // The transactional outbox (src/mail, branch mail-outbox) has not landed
-    // on main yet: no email is queued here until it does.
+    let recipient = Email::parse(&provider.contact_email).map_err(|e| {
+        anyhow::anyhow!(
+            "provider {} has an unusable contact email: {e:?}",
+            provider.id
+        )
+    })?;
+    let at = Utc::now();
+    for venue in venues {
+        let venue_summary = VenueSummary {
+            name: venue.name.clone(),
+            siret: venue.siret.clone(),
+            city: venue.city.clone(),
+        };
+        let offerer_summary = OffererSummary {
+            name: offerer.name.clone(),
+            siren: offerer.siren.clone(),
+        };
+        let by = by.account.display_name.clone();
+        let queued = match change {
+            Change::Granted => {
+                let email = AccessGrantedEmail {
+                    provider_name: provider.name.clone(),
+                    venue: venue_summary,
+                    offerer: offerer_summary,
+                    by,
+                    at,
+                };
+                mail::enqueue(&mut **tx, &recipient, &email).await
+            }
+            Change::Withdrawn => {
+                let email = AccessWithdrawnEmail {
+                    provider_name: provider.name.clone(),
+                    venue: venue_summary,
+                    offerer: offerer_summary,
+                    by,
+                    at,
+                };
+                mail::enqueue(&mut **tx, &recipient, &email).await
+            }
+        };
+        queued.map_err(|e| AccessError::Unexpected(e.into()))?;
+    }
     Ok(())
 }

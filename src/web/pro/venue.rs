@@ -155,7 +155,10 @@ pub async fn give_access(
     } else {
         user.session.flash(
             FlashKind::Success,
-            format!("{} now has access to {}.", provider.name, venue.name),
+            format!(
+                "{} now has access to {}. Its technical contact is told by email.",
+                provider.name, venue.name
+            ),
         );
     }
     Ok(redirect(&venue_href(&offerer, &venue)))
@@ -260,7 +263,7 @@ pub async fn withdraw(
         user.session.flash(
             FlashKind::Success,
             format!(
-                "{} no longer has access to {}.",
+                "{} no longer has access to {}. Its technical contact is told by email.",
                 grant.provider_name, venue.name
             ),
         );
