@@ -68,3 +68,28 @@ pub async fn revoke<'e>(
     .await?;
     Ok(row.map(|r| r.0))
 }
+
+/// Withdraw the grant `grant_id` on `venue_id` if it is still active;
+/// returns its provider's id, or `Ok(None)` when it was already withdrawn
+/// (by someone else at the same moment, or a stale form).
+pub async fn revoke_by_id<'e>(
+    db: impl PgExecutor<'e>,
+    grant_id: i64,
+    venue_id: i64,
+    channel: GrantChannel,
+    revoked_by_user_id: Option<i64>,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "UPDATE venue_access_grant
+            SET revoked_at = greatest(now(), granted_at), revoked_channel = $3, revoked_by_user_id = $4
+          WHERE id = $1 AND venue_id = $2 AND revoked_at IS NULL
+          RETURNING provider_id",
+    )
+    .bind(grant_id)
+    .bind(venue_id)
+    .bind(channel)
+    .bind(revoked_by_user_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|r| r.0))
+}

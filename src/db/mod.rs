@@ -8,10 +8,12 @@ pub mod constraint;
 pub mod embedded;
 pub mod grants;
 pub mod keys;
+pub mod offerers;
 pub mod providers;
 pub mod sign_in;
 pub mod tokens;
 pub mod users;
+pub mod venues;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -101,3 +101,48 @@ pub async fn booking(pool: &PgPool, venue_id: i64, token: &str, status: &str) ->
     .unwrap();
     id
 }
+
+/// Make the user a member of the offerer.
+pub async fn member(pool: &PgPool, user_id: i64, offerer_id: i64) {
+    sqlx::query("INSERT INTO membership (user_id, offerer_id) VALUES ($1, $2)")
+        .bind(user_id)
+        .bind(offerer_id)
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+/// The active grants of a provider on a venue (0 or 1).
+pub async fn active_grants(pool: &PgPool, provider_id: i64, venue_id: i64) -> i64 {
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM venue_access_grant WHERE provider_id = $1 AND venue_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(provider_id)
+    .bind(venue_id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    n
+}
+
+pub async fn audit_count(pool: &PgPool, action: &str) -> i64 {
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM audit_event WHERE action = $1")
+        .bind(action)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    n
+}
+
+/// Emails queued in the outbox with this template for this recipient.
+pub async fn queued_emails(pool: &PgPool, template: &str, recipient: &str) -> Vec<String> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT subject FROM email_outbox WHERE template = $1 AND recipient = $2 ORDER BY id",
+    )
+    .bind(template)
+    .bind(recipient)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter().map(|r| r.0).collect()
+}

@@ -6,12 +6,14 @@ mod smtp;
 
 mod account;
 mod api;
+mod browser;
 mod cli;
 mod demo;
 mod fixtures;
 mod logs;
 mod mail;
 mod openapi;
+mod pro;
 mod schema;
 mod shell;
 mod tokens;

@@ -1,0 +1,281 @@
+//! End to end in real headless Chromium (through chromedriver): an offerer
+//! signs in, gives a provider access to a venue, withdraws it and finds
+//! both in the history; no page logs a console error (CSP violations
+//! included), and the venue page fits a 360 px wide phone screen.
+//!
+//! Skipped only when Chromium is absent and `CI` is unset; in CI it runs.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+use crate::fixtures;
+use crate::helpers::{PASSWORD, TestApp};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// chromedriver, stopped when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start_driver() -> Driver {
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("cannot start chromedriver");
+    let driver = Driver { child, port };
+    let status = format!("http://127.0.0.1:{port}/status");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(response) = http.get(&status).send().await
+            && response.status().is_success()
+        {
+            return driver;
+        }
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn start_browser(driver: &Driver, profile: &Path) -> Client {
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:loggingPrefs": { "browser": "ALL" },
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-dev-shm-usage",
+                "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+        },
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        unreachable!()
+    };
+    ClientBuilder::new(HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("cannot open a Chromium session")
+}
+
+/// Console entries logged since the last call (chromedriver's log endpoint).
+async fn console_errors(driver: &Driver, browser: &Client) -> Vec<String> {
+    let session = browser.session_id().await.unwrap().unwrap();
+    let logs: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "http://127.0.0.1:{}/session/{session}/se/log",
+            driver.port
+        ))
+        .json(&json!({ "type": "browser" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    logs["value"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|entry| entry["level"] == "SEVERE" || entry["level"] == "WARNING")
+        .map(|entry| entry["message"].to_string())
+        .collect()
+}
+
+async fn text_of(browser: &Client, css: &str) -> String {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn click(browser: &Client, locator: Locator<'_>) {
+    browser
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(locator)
+        .await
+        .unwrap_or_else(|e| panic!("cannot find {locator:?}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// Wait until the page's main heading reads `heading`.
+async fn wait_for_heading(browser: &Client, heading: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(h1) = browser.find(Locator::Css("main h1")).await
+            && let Ok(text) = h1.text().await
+            && text == heading
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the page never showed the heading {heading:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[actix_web::test]
+async fn an_offerer_gives_and_withdraws_access_in_a_real_browser() {
+    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: install chromium and chromium-driver"
+        );
+        eprintln!("skipped: Chromium is not installed (apt-get install chromium chromium-driver)");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let pool = &app.db.pool;
+    let user = app
+        .create_user("theatre@example.org", PASSWORD, "pro")
+        .await;
+    let offerer = fixtures::offerer(pool, "Théâtre des Célestins", "732829320").await;
+    fixtures::member(pool, user, offerer).await;
+    let (venue, _) = fixtures::venue(pool, offerer, "Grande salle", 1).await;
+    fixtures::venue(pool, offerer, "Petite salle", 2).await;
+    let provider = fixtures::provider(pool, "Billetterie Ticketis", "public").await;
+    fixtures::provider(pool, "Stock Plus", "public").await;
+
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = start_browser(&driver, profile.path()).await;
+    let mut errors = Vec::new();
+
+    browser.goto(&app.url("/sign-in")).await.unwrap();
+    wait_for_heading(&browser, "Sign in").await;
+    let email = browser.find(Locator::Id("email")).await.unwrap();
+    email.send_keys("theatre@example.org").await.unwrap();
+    let password = browser.find(Locator::Id("password")).await.unwrap();
+    password.send_keys(PASSWORD).await.unwrap();
+    click(
+        &browser,
+        Locator::Css("form[action='/sign-in'] button[type=submit]"),
+    )
+    .await;
+    wait_for_heading(&browser, "Your offerers").await;
+    errors.extend(console_errors(&driver, &browser).await);
+
+    click(&browser, Locator::LinkText("Théâtre des Célestins")).await;
+    wait_for_heading(&browser, "Venues").await;
+    errors.extend(console_errors(&driver, &browser).await);
+
+    click(&browser, Locator::LinkText("Grande salle")).await;
+    wait_for_heading(&browser, "Grande salle").await;
+    errors.extend(console_errors(&driver, &browser).await);
+
+    // The venue page fits a phone screen: nothing wider than the viewport.
+    browser.set_window_size(360, 800).await.unwrap();
+    let overflow = browser
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "the page scrolls sideways at 360 px: {overflow}"
+    );
+    browser.set_window_size(1280, 900).await.unwrap();
+
+    click(
+        &browser,
+        Locator::Css(&format!("label[for='provider-{provider}']")),
+    )
+    .await;
+    click(
+        &browser,
+        Locator::XPath("//button[normalize-space()='Give access']"),
+    )
+    .await;
+    let flash = text_of(&browser, ".flash-success").await;
+    assert_eq!(
+        flash,
+        "Billetterie Ticketis now has access to Grande salle. Its technical contact is told by email."
+    );
+    let listed = text_of(&browser, "table").await;
+    assert!(listed.contains("Billetterie Ticketis"), "{listed}");
+    assert_eq!(fixtures::active_grants(pool, provider, venue).await, 1);
+    errors.extend(console_errors(&driver, &browser).await);
+
+    click(&browser, Locator::Css("a.button.danger")).await;
+    wait_for_heading(
+        &browser,
+        "Withdraw Billetterie Ticketis's access to Grande salle?",
+    )
+    .await;
+    errors.extend(console_errors(&driver, &browser).await);
+    click(
+        &browser,
+        Locator::XPath("//button[normalize-space()='Withdraw access']"),
+    )
+    .await;
+    let flash = text_of(&browser, ".flash-success").await;
+    assert_eq!(
+        flash,
+        "Billetterie Ticketis no longer has access to Grande salle. Its technical contact is told by email."
+    );
+    assert_eq!(fixtures::active_grants(pool, provider, venue).await, 0);
+    errors.extend(console_errors(&driver, &browser).await);
+
+    click(&browser, Locator::LinkText("History")).await;
+    wait_for_heading(&browser, "History of access changes").await;
+    let history = text_of(&browser, "table tbody").await;
+    let lines: Vec<&str> = history.lines().collect();
+    assert!(
+        lines[0].contains("Access withdrawn") && lines[0].contains("Billetterie Ticketis"),
+        "{history}"
+    );
+    assert!(history.contains("Access given"), "{history}");
+    errors.extend(console_errors(&driver, &browser).await);
+
+    browser.close().await.unwrap();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
