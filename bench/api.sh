@@ -17,6 +17,8 @@ command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" 
 cargo build --release --quiet
 BIN=target/release/venue-access
 export VENUE_ACCESS_DATA_DIR=${VENUE_ACCESS_DATA_DIR:-$(mktemp -d /tmp/venue-access-bench.XXXXXX)}
+# The embedded cluster may run as the `postgres` user: it must enter the folder.
+chmod 755 "$VENUE_ACCESS_DATA_DIR"
 # Own cluster for the run (unless DATABASE_URL is given); no rate limit in the way.
 export API_RATE_LIMIT_PER_MINUTE=100000000
 export RUST_LOG=warn
