@@ -145,7 +145,8 @@ async fn sign_in(
     let (account_failures, address_failures) = (attempts_on_account - 1, attempts_from_address - 1);
     if account_failures >= BLOCK_ACCOUNT_AFTER || address_failures >= BLOCK_ADDRESS_AFTER {
         return again(&format!(
-            "Too many failed attempts. For your security, sign-in is paused for {} minutes.",
+            "Too many failed attempts. For your security, sign-in is paused for {} minutes. \
+             You can also reset your password (\"Forgot your password?\").",
             sign_in::WINDOW_MINUTES
         ));
     }

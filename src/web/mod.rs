@@ -7,6 +7,7 @@ pub mod backoffice;
 pub mod error;
 pub mod health;
 pub mod middleware;
+pub mod password_reset;
 pub mod pro;
 
 use actix_web::http::header;
@@ -84,6 +85,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.app_data(web::QueryConfig::default().error_handler(|_, _| PageError::BadRequest.into()));
     health::routes(cfg);
     account::routes(cfg);
+    password_reset::routes(cfg);
     pro::routes(cfg);
     backoffice::routes(cfg);
 }

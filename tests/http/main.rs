@@ -13,6 +13,7 @@ mod fixtures;
 mod logs;
 mod mail;
 mod openapi;
+mod password_reset;
 mod pro;
 mod schema;
 mod shell;
