@@ -6,6 +6,7 @@ pub mod assets;
 pub mod backoffice;
 pub mod error;
 pub mod health;
+pub mod invitations;
 pub mod middleware;
 pub mod password_reset;
 pub mod pro;
@@ -86,6 +87,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     health::routes(cfg);
     account::routes(cfg);
     password_reset::routes(cfg);
+    invitations::routes(cfg);
     pro::routes(cfg);
     backoffice::routes(cfg);
 }

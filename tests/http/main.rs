@@ -10,6 +10,7 @@ mod browser;
 mod cli;
 mod demo;
 mod fixtures;
+mod invitations;
 mod logs;
 mod mail;
 mod openapi;

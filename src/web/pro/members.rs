@@ -1,14 +1,24 @@
-//! Who belongs to the offerer.
+//! Who belongs to the offerer, and inviting a colleague: an existing pro
+//! account is attached at once; a new person gets a single-use link to set
+//! a password, and is a member ("invitation pending") until then.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use serde::Deserialize;
 use sqlx::PgPool;
 
 use super::{OffererPath, Tab, require_membership};
-use crate::auth::session::ProUser;
+use crate::auth::csrf::ProtectedForm;
+use crate::auth::session::{FlashKind, ProUser};
+use crate::config::Settings;
+use crate::db::audit::{Actor, AuditEvent};
 use crate::db::offerers::{self, Member, Offerer};
+use crate::db::users::{self, Role};
+use crate::domain::Email;
+use crate::mail::{self, OffererSummary};
+use crate::web::account::client_info;
 use crate::web::error::PageError;
-use crate::web::{Layout, render};
+use crate::web::{Layout, redirect, render, render_invalid};
 
 #[derive(Template)]
 #[template(path = "pro/members.html")]
@@ -17,6 +27,8 @@ struct MembersPage {
     offerer: Offerer,
     tab: Tab,
     members: Vec<Member>,
+    invite_email: String,
+    invite_error: Option<String>,
 }
 
 pub async fn members_page(
@@ -32,5 +44,129 @@ pub async fn members_page(
         offerer,
         tab: Tab::Members,
         members,
+        invite_email: String::new(),
+        invite_error: None,
     })
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn invite(
+    req: HttpRequest,
+    user: ProUser,
+    path: web::Path<OffererPath>,
+    pool: web::Data<PgPool>,
+    settings: web::Data<Settings>,
+    form: ProtectedForm<InviteForm>,
+) -> Result<HttpResponse, PageError> {
+    let ProUser(user) = user;
+    let offerer = require_membership(&pool, user.id(), path.offerer_id).await?;
+    let typed = form.into_inner().email.trim().to_owned();
+    let refuse = |offerer: Offerer, message: String, members: Vec<Member>| {
+        render_invalid(&MembersPage {
+            layout: Layout::for_user(&user, format!("Members · {}", offerer.name)),
+            offerer,
+            tab: Tab::Members,
+            members,
+            invite_email: typed.clone(),
+            invite_error: Some(message),
+        })
+    };
+    let email = match Email::parse(&typed) {
+        Ok(email) => email,
+        Err(e) => {
+            let members = offerers::members(pool.get_ref(), offerer.id).await?;
+            return refuse(offerer, e.to_string(), members);
+        }
+    };
+    let mut tx = pool.begin().await?;
+    let existing = users::find_by_email(&mut *tx, &email).await?;
+    if existing.as_ref().is_some_and(|u| u.role != Role::Pro) {
+        drop(tx);
+        let members = offerers::members(pool.get_ref(), offerer.id).await?;
+        return refuse(
+            offerer,
+            "This address belongs to a pass Culture support account; invite a personal address."
+                .into(),
+            members,
+        );
+    }
+    let (invitee_id, is_new) = match existing {
+        Some(account) => (account.id, false),
+        None => {
+            let name = email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or("colleague")
+                .to_owned();
+            (
+                users::insert(&mut *tx, &email, &name, Role::Pro, None).await?,
+                true,
+            )
+        }
+    };
+    let added = sqlx::query(
+        "INSERT INTO membership (user_id, offerer_id, invited_by_user_id) VALUES ($1, $2, $3)
+         ON CONFLICT (user_id, offerer_id) DO NOTHING",
+    )
+    .bind(invitee_id)
+    .bind(offerer.id)
+    .bind(user.id())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !added {
+        drop(tx);
+        user.session.flash(
+            FlashKind::Info,
+            format!("{} is already a member.", email.as_str()),
+        );
+        return Ok(redirect(&format!("/pro/offerers/{}/members", offerer.id)));
+    }
+    if is_new {
+        mail::queue_invitation(
+            &mut tx,
+            &settings.base_url,
+            &email,
+            invitee_id,
+            offerer.id,
+            OffererSummary {
+                name: offerer.name.clone(),
+                siren: offerer.siren.clone(),
+            },
+            &user.account.display_name,
+        )
+        .await
+        .map_err(|e| PageError::Unexpected(e.into()))?;
+    }
+    AuditEvent::new(
+        Actor::User {
+            id: user.id(),
+            email: user.account.email.clone(),
+        },
+        "membership.invite",
+    )
+    .target("user_account", invitee_id)
+    .offerer(offerer.id)
+    .details(serde_json::json!({ "new_account": is_new }))
+    .client(&client_info(&req))
+    .record(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let message = if is_new {
+        format!(
+            "Invitation sent to {}: the link works once, for 7 days.",
+            email.as_str()
+        )
+    } else {
+        format!("{} now belongs to {}.", email.as_str(), offerer.name)
+    };
+    user.session.flash(FlashKind::Success, message);
+    Ok(redirect(&format!("/pro/offerers/{}/members", offerer.id)))
 }

@@ -217,6 +217,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/bulk-access/preview", web::post().to(bulk::preview))
             .route("/bulk-access", web::post().to(bulk::apply))
             .route("/history", web::get().to(history::history_page))
-            .route("/members", web::get().to(members::members_page)),
+            .route("/members", web::get().to(members::members_page))
+            .route("/members", web::post().to(members::invite)),
     );
 }
