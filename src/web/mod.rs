@@ -92,6 +92,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     backoffice::routes(cfg);
 }
 
+/// What a search box may hold: trimmed, no control characters (PostgreSQL
+/// refuses NUL in text), at most 100 characters.
+pub fn search_text(raw: &str) -> String {
+    raw.trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(100)
+        .collect()
+}
+
 /// Anything no route matched.
 pub async fn not_found() -> Result<HttpResponse, PageError> {
     Err(PageError::NotFound)

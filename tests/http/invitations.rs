@@ -72,6 +72,12 @@ async fn a_new_colleague_joins_through_the_emailed_link() {
         .await;
     assert_eq!(again.status(), 303);
     assert!(app.get_html(&members).await.contains("already a member"));
+    let (pending,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM email_outbox WHERE template = 'invitation'")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(pending, 1, "one invitation, however often the form is sent");
 
     let messages = smtp.wait_for_messages(1).await;
     assert_eq!(messages[0].rcpt_tos, ["julien@example.org"]);
@@ -186,4 +192,39 @@ async fn an_existing_account_is_attached_at_once() {
             .await
             .unwrap();
     assert_eq!(emails, 0, "no link for someone who already has a password");
+}
+
+#[actix_web::test]
+async fn search_boxes_and_bulk_choices_refuse_odd_input_without_an_error_page() {
+    let app = TestApp::spawn().await;
+    let pool = &app.db.pool;
+    let theatre = fixtures::offerer(pool, "Théâtre", "732829320").await;
+    let (venue, _) = fixtures::venue(pool, theatre, "Salle", 1).await;
+    let provider = fixtures::provider(pool, "Ticketis", "public").await;
+    member_of(&app, "claire@example.org", theatre).await;
+    app.sign_in("claire@example.org", PASSWORD).await;
+    for path in [
+        format!("/pro/offerers/{theatre}?q=%00"),
+        format!("/pro/offerers/{theatre}/venues/{venue}?provider_q=a%00b"),
+    ] {
+        assert_eq!(app.get(&path).await.status(), 200, "{path}");
+    }
+    let bulk = format!("/pro/offerers/{theatre}/bulk-access");
+    let preview = app
+        .post_form(
+            &format!("{bulk}/preview"),
+            &bulk,
+            &[("provider_id", &provider.to_string()), ("scope", "weird")],
+        )
+        .await;
+    assert_eq!(
+        preview.status(),
+        422,
+        "an unknown scope is not 'all venues'"
+    );
+    let (grants,): (i64,) = sqlx::query_as("SELECT count(*) FROM venue_access_grant")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(grants, 0);
 }

@@ -67,8 +67,9 @@ pub struct BulkForm {
 }
 
 impl BulkForm {
+    /// Only an explicit `all` means every venue; anything else is a choice.
     fn all_venues(&self) -> bool {
-        self.scope != "selected"
+        self.scope == "all"
     }
     fn provider_id(&self) -> Option<i64> {
         self.provider_id.trim().parse().ok()

@@ -159,14 +159,15 @@ pub async fn invite(
     .record(&mut *tx)
     .await?;
     tx.commit().await?;
-    let message = if is_new {
+    // The same words whether or not the address has an account, so the
+    // form cannot be used to find out who uses pass Culture.
+    user.session.flash(
+        FlashKind::Success,
         format!(
-            "Invitation sent to {}: the link works once, for 7 days.",
-            email.as_str()
-        )
-    } else {
-        format!("{} now belongs to {}.", email.as_str(), offerer.name)
-    };
-    user.session.flash(FlashKind::Success, message);
+            "{} is invited to {}: a person new to pass Culture receives a link to choose a password (valid 7 days).",
+            email.as_str(),
+            offerer.name
+        ),
+    );
     Ok(redirect(&format!("/pro/offerers/{}/members", offerer.id)))
 }

@@ -38,7 +38,7 @@ pub async fn venues_page(
 ) -> Result<HttpResponse, PageError> {
     let ProUser(user) = user;
     let offerer = require_membership(&pool, user.id(), path.offerer_id).await?;
-    let q: String = query.q.trim().chars().take(100).collect();
+    let q: String = crate::web::search_text(&query.q);
     let base = if q.is_empty() {
         format!("/pro/offerers/{}?", offerer.id)
     } else {

@@ -83,7 +83,7 @@ pub async fn venue_page(
     let ProUser(user) = user;
     let offerer = require_membership(&pool, user.id(), path.offerer_id).await?;
     let venue = load_venue_of(&pool, &offerer, path.venue_id).await?;
-    let provider_q = query.provider_q.trim().chars().take(100).collect();
+    let provider_q = crate::web::search_text(&query.provider_q);
     venue_page_with(&pool, &user, offerer, venue, provider_q, None).await
 }
 
@@ -106,7 +106,7 @@ pub async fn give_access(
     let offerer = require_membership(&pool, user.id(), path.offerer_id).await?;
     let venue = load_venue_of(&pool, &offerer, path.venue_id).await?;
     let form = form.into_inner();
-    let provider_q: String = form.provider_q.trim().chars().take(100).collect();
+    let provider_q: String = crate::web::search_text(&form.provider_q);
 
     let provider = match form.provider_id.trim() {
         "" => None,
