@@ -75,6 +75,7 @@ async fn request_reset(
     };
     if let Some(user) = users::find_by_email(pool.get_ref(), &email).await?
         && user.is_active
+        && !too_many_recent_links(pool.get_ref(), user.id).await?
     {
         let mut tx = pool.begin().await?;
         mail::queue_password_reset(
@@ -106,6 +107,22 @@ async fn request_reset(
         error: None,
         sent: true,
     })
+}
+
+/// At most this many reset links per account in ten minutes: the form
+/// cannot be used to flood someone's mailbox. (The answer stays the same.)
+const MAX_LINKS_PER_TEN_MINUTES: i64 = 3;
+
+async fn too_many_recent_links(pool: &PgPool, user_id: i64) -> Result<bool, sqlx::Error> {
+    let (recent,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM one_time_token
+          WHERE user_id = $1 AND purpose = 'password_reset'
+            AND created_at > now() - interval '10 minutes'",
+    )
+    .bind(user_id)
+    .fetch_one(pool)
+    .await?;
+    Ok(recent >= MAX_LINKS_PER_TEN_MINUTES)
 }
 
 async fn reset_page(

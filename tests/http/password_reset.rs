@@ -171,3 +171,31 @@ async fn an_unknown_reset_link_says_so() {
         .await;
     assert_eq!(refused.status(), 422);
 }
+
+#[actix_web::test]
+async fn reset_requests_cannot_flood_a_mailbox() {
+    let app = TestApp::spawn().await;
+    app.create_user("zoe@example.org", PASSWORD, "pro").await;
+    for _ in 0..6 {
+        let page = app
+            .post_form(
+                "/password-reset",
+                "/password-reset",
+                &[("email", "zoe@example.org")],
+            )
+            .await;
+        assert_eq!(page.status(), 200);
+        assert!(
+            page.text()
+                .await
+                .unwrap()
+                .contains("If an account exists for this address")
+        );
+    }
+    let (queued,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM email_outbox WHERE template = 'password_reset'")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    assert_eq!(queued, 3);
+}
