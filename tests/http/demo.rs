@@ -60,25 +60,9 @@ async fn demo_data_seeds_once_and_its_accounts_sign_in() {
 
     for account in DEMO_ACCOUNTS {
         let client = crate::helpers::new_client();
-        let html = client
-            .get(app.url("/sign-in"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let token = crate::helpers::csrf_token(&html);
-        let response = client
-            .post(app.url("/sign-in"))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("email", account.email),
-                ("password", DEMO_PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
+        let response = app
+            .sign_in_with(&client, account.email, DEMO_PASSWORD)
+            .await;
         assert_eq!(response.status(), 303, "{} signs in", account.email);
         let expected = if account.role == "support" {
             "/backoffice"

@@ -309,12 +309,35 @@ impl TestApp {
     }
 
     pub async fn sign_in(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post_form(
-            "/sign-in",
-            "/sign-in",
-            &[("email", email), ("password", password)],
-        )
-        .await
+        self.sign_in_with(&self.client, email, password).await
+    }
+
+    /// Sign in from another browser (a client with its own cookie jar).
+    pub async fn sign_in_with(
+        &self,
+        client: &reqwest::Client,
+        email: &str,
+        password: &str,
+    ) -> reqwest::Response {
+        let html = client
+            .get(self.url("/sign-in"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = csrf_token(&html);
+        client
+            .post(self.url("/sign-in"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("email", email),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap()
     }
 }
 

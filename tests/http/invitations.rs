@@ -135,25 +135,9 @@ async fn a_new_colleague_joins_through_the_emailed_link() {
         .unwrap();
     assert!(used.contains("expired or was already used"));
 
-    let html = julien
-        .get(app.url("/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_token(&html);
-    let signed_in = julien
-        .post(app.url("/sign-in"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", "julien@example.org"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let signed_in = app
+        .sign_in_with(&julien, "julien@example.org", PASSWORD)
+        .await;
     assert_eq!(location(&signed_in), "/pro");
     let home = julien
         .get(app.url("/pro"))

@@ -1,7 +1,7 @@
 //! "Forgot password", end to end: the link is read from the email the SMTP
 //! server received.
 
-use crate::helpers::{PASSWORD, TestApp, csrf_token, location, new_client};
+use crate::helpers::{PASSWORD, TestApp, location, new_client};
 use crate::smtp::SmtpServer;
 
 async fn app_with_smtp(smtp: &SmtpServer) -> TestApp {
@@ -31,25 +31,8 @@ async fn a_forgotten_password_is_reset_through_the_emailed_link_and_other_sessio
     app.create_user("zoe@example.org", PASSWORD, "pro").await;
     // Zoé is signed in elsewhere (another browser).
     let other_browser = new_client();
-    let html = other_browser
-        .get(app.url("/sign-in"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = csrf_token(&html);
-    other_browser
-        .post(app.url("/sign-in"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("email", "zoe@example.org"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    app.sign_in_with(&other_browser, "zoe@example.org", PASSWORD)
+        .await;
     assert_eq!(
         other_browser
             .get(app.url("/pro"))
