@@ -81,6 +81,15 @@ pub fn check_new_password(password: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// A new password typed twice: the rules, then the two must match.
+pub fn check_new_password_pair(password: &str, confirmation: &str) -> Result<(), &'static str> {
+    check_new_password(password)?;
+    if password != confirmation {
+        return Err("The two passwords differ.");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +111,10 @@ mod tests {
         assert!(check_new_password("short").is_err());
         assert!(check_new_password("long enough password").is_ok());
         assert!(check_new_password(&"x".repeat(257)).is_err());
+        assert!(check_new_password_pair("long enough password", "long enough password").is_ok());
+        assert_eq!(
+            check_new_password_pair("long enough password", "long enough passwort"),
+            Err("The two passwords differ.")
+        );
     }
 }

@@ -121,11 +121,10 @@ async fn accept(
         Ok(name) => name,
         Err(e) => return again(e.to_string()),
     };
-    if let Err(message) = password::check_new_password(&form.password) {
+    if let Err(message) =
+        password::check_new_password_pair(&form.password, &form.password_confirmation)
+    {
         return again(message.to_owned());
-    }
-    if form.password != form.password_confirmation {
-        return again("The two passwords differ.".into());
     }
     let hash = password::hash(Secret::new(form.password.clone())).await?;
     let mut tx = pool.begin().await?;

@@ -165,11 +165,10 @@ async fn reset_password(
             error: Some(message.to_owned()),
         })
     };
-    if let Err(message) = password::check_new_password(&form.password) {
+    if let Err(message) =
+        password::check_new_password_pair(&form.password, &form.password_confirmation)
+    {
         return invalid(Some(token), message);
-    }
-    if form.password != form.password_confirmation {
-        return invalid(Some(token), "The two passwords differ.");
     }
     let hash = password::hash(Secret::new(form.password)).await?;
     let mut tx = pool.begin().await?;
