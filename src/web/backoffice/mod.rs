@@ -1,7 +1,12 @@
-//! The support back-office. Only support agents reach it; anyone else gets
-//! the "not found" page.
+//! The support back-office. Only support agents reach it: a guard on the
+//! whole `/backoffice` scope answers the "not found" page to anyone else,
+//! before any handler, form or path is looked at, so no route can forget it
+//! and the back-office does not even admit it exists.
 
-use actix_web::{HttpResponse, web};
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Next, from_fn};
+use actix_web::{FromRequest, HttpResponse, web};
 use askama::Template;
 use sqlx::{FromRow, PgPool};
 
@@ -46,6 +51,25 @@ async fn home(agent: SupportAgent, pool: web::Data<PgPool>) -> Result<HttpRespon
     })
 }
 
+/// The guard of the whole scope: support agents pass, anyone else (signed
+/// out, pro user, deactivated account) gets the 404 page.
+async fn support_only(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    if let Err(e) = SupportAgent::extract(req.request()).await {
+        return Ok(req.error_response(e).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/backoffice", web::get().to(home));
+    cfg.service(
+        web::scope("/backoffice")
+            .wrap(from_fn(support_only))
+            // An id that is not a number is just another missing page.
+            .app_data(web::PathConfig::default().error_handler(|_, _| PageError::NotFound.into()))
+            .route("", web::get().to(home))
+            .default_service(web::to(super::not_found)),
+    );
 }
