@@ -19,6 +19,9 @@ pub enum Actor {
     Cli,
     /// The application itself (demo seeding, background jobs).
     System,
+    /// Someone not signed in, known by the address they gave or were sent
+    /// a link to (a public form, an emailed link).
+    Visitor { email: String },
 }
 
 impl Actor {
@@ -28,6 +31,7 @@ impl Actor {
             Actor::Provider { .. } => "provider",
             Actor::Cli => "cli",
             Actor::System => "system",
+            Actor::Visitor { .. } => "visitor",
         }
     }
 
@@ -37,6 +41,7 @@ impl Actor {
             Actor::Provider { name, .. } => name.clone(),
             Actor::Cli => "command line".to_owned(),
             Actor::System => "system".to_owned(),
+            Actor::Visitor { email } => email.clone(),
         }
     }
 }
@@ -109,7 +114,7 @@ impl AuditEvent {
         let (actor_user_id, actor_provider_id) = match &self.actor {
             Actor::User { id, .. } => (Some(*id), None),
             Actor::Provider { id, .. } => (None, Some(*id)),
-            Actor::Cli | Actor::System => (None, None),
+            Actor::Cli | Actor::System | Actor::Visitor { .. } => (None, None),
         };
         sqlx::query(
             "INSERT INTO audit_event (actor_kind, actor_user_id, actor_provider_id, actor_label,

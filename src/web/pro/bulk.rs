@@ -8,7 +8,8 @@ use askama::Template;
 use serde::Deserialize;
 use sqlx::PgPool;
 
-use super::access::{self, ActingUser, ProviderRef, VenueRef};
+use crate::db::grants::GrantChannel;
+use crate::web::access::{self, ActingUser, ProviderRef, VenueRef};
 use super::{OffererPath, Tab, require_membership};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::ProtectedForm;
@@ -227,6 +228,7 @@ pub async fn apply(
     let changed = access::give_access(
         &pool,
         &by,
+        GrantChannel::ProInterface,
         &offerer,
         &ProviderRef {
             id: provider.id,

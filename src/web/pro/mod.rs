@@ -5,7 +5,6 @@
 //! then go through [`load_venue_of`]. Anything that is missing or not the
 //! user's answers the same 404 page.
 
-mod access;
 mod bulk;
 mod history;
 mod members;

@@ -6,7 +6,8 @@ use askama::Template;
 use serde::Deserialize;
 use sqlx::PgPool;
 
-use super::access::{self, ActingUser, ProviderRef, VenueRef};
+use crate::db::grants::GrantChannel;
+use crate::web::access::{self, ActingUser, ProviderRef, VenueRef};
 use super::{GrantPath, Tab, VenuePath, load_venue_of, require_membership};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::ProtectedForm;
@@ -143,7 +144,7 @@ pub async fn give_access(
         contact_email: provider.contact_email,
     };
     let changed =
-        access::give_access(&pool, &by, &offerer, &provider, &[VenueRef::from(&venue)]).await?;
+        access::give_access(&pool, &by, GrantChannel::ProInterface, &offerer, &provider, &[VenueRef::from(&venue)]).await?;
     if changed.is_empty() {
         user.session.flash(
             FlashKind::Info,
@@ -249,6 +250,7 @@ pub async fn withdraw(
     let withdrawn = access::withdraw_access(
         &pool,
         &by,
+        GrantChannel::ProInterface,
         &offerer,
         &VenueRef::from(&venue),
         grant.id,

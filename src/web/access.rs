@@ -1,7 +1,8 @@
-//! The two use cases of the offerer interface: give a provider access to
-//! venues, and withdraw a provider's access to a venue. Each change, its
-//! audit event and the email to the provider's technical contact commit in
-//! one transaction.
+//! The two use cases shared by the offerer interface and the back-office:
+//! give a provider access to venues, and withdraw a provider's access to a
+//! venue. Each change, its audit event and the email to the provider's
+//! technical contact commit in one transaction; `channel` records where it
+//! was made.
 
 use chrono::Utc;
 use sqlx::{PgPool, Postgres, Transaction};
@@ -21,7 +22,7 @@ pub struct ActingUser<'a> {
 }
 
 impl ActingUser<'_> {
-    fn actor(&self) -> Actor {
+    pub fn actor(&self) -> Actor {
         Actor::User {
             id: self.account.id,
             email: self.account.email.clone(),
@@ -95,6 +96,7 @@ impl From<sqlx::Error> for AccessError {
 pub async fn give_access(
     pool: &PgPool,
     by: &ActingUser<'_>,
+    channel: GrantChannel,
     offerer: &Offerer,
     provider: &ProviderRef,
     venues: &[VenueRef],
@@ -110,7 +112,7 @@ pub async fn give_access(
             &mut *tx,
             provider.id,
             venue.id,
-            GrantChannel::ProInterface,
+            channel,
             Some(by.account.id),
         )
         .await?
@@ -125,7 +127,7 @@ pub async fn give_access(
             .details(serde_json::json!({
                 "provider_name": provider.name,
                 "venue_name": venue.name,
-                "channel": "pro_interface",
+                "channel": channel,
             }))
             .client(&by.client)
             .record(&mut *tx)
@@ -144,6 +146,7 @@ pub async fn give_access(
 pub async fn withdraw_access(
     pool: &PgPool,
     by: &ActingUser<'_>,
+    channel: GrantChannel,
     offerer: &Offerer,
     venue: &VenueRef,
     grant_id: i64,
@@ -154,7 +157,7 @@ pub async fn withdraw_access(
         &mut *tx,
         grant_id,
         venue.id,
-        GrantChannel::ProInterface,
+        channel,
         Some(by.account.id),
     )
     .await?
@@ -169,7 +172,7 @@ pub async fn withdraw_access(
         .details(serde_json::json!({
             "provider_name": provider.name,
             "venue_name": venue.name,
-            "channel": "pro_interface",
+            "channel": channel,
         }))
         .client(&by.client)
         .record(&mut *tx)
