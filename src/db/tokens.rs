@@ -217,3 +217,53 @@ pub async fn void_for_user<'e>(
     .await?;
     Ok(done.rows_affected())
 }
+
+/// What became of a link that no longer works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpentLink {
+    Used(DateTime<Utc>),
+    /// Replaced by a newer link, or the thing it was for ended.
+    Voided,
+    Expired,
+}
+
+/// Why a token of `purpose` is not valid, with its subject's ids; `None`
+/// when no such token exists or it is still valid. Lets a page say "this
+/// link was already used" rather than "unknown link".
+pub async fn why_spent<'e>(
+    executor: impl PgExecutor<'e>,
+    token: &str,
+    purpose: TokenPurpose,
+) -> Result<Option<(TokenSubject, SpentLink)>, sqlx::Error> {
+    type SpentRow = (
+        i64,
+        String,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        DateTime<Utc>,
+        DateTime<Utc>,
+        Option<DateTime<Utc>>,
+        Option<DateTime<Utc>>,
+        bool,
+    );
+    let row: Option<SpentRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {RETURNED_COLUMNS}, used_at, voided_at, expires_at <= now()
+           FROM one_time_token WHERE token_hash = $1 AND purpose = $2::token_purpose"
+    )))
+    .bind(token_hash(token).as_slice())
+    .bind(purpose.as_str())
+    .fetch_optional(executor)
+    .await?;
+    let Some((id, p, u, o, a, created, expires, used_at, voided_at, expired)) = row else {
+        return Ok(None);
+    };
+    let spent = match (used_at, voided_at, expired) {
+        (Some(at), _, _) => SpentLink::Used(at),
+        (None, Some(_), _) => SpentLink::Voided,
+        (None, None, true) => SpentLink::Expired,
+        (None, None, false) => return Ok(None),
+    };
+    let row = from_raw((id, p, u, o, a, created, expires))?;
+    Ok(Some((row.subject, spent)))
+}

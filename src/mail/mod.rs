@@ -39,7 +39,7 @@ pub const API_KEY_REVEAL_PATH: &str = "/api-keys/reveal";
 /// How long each kind of link works.
 pub const PASSWORD_RESET_TTL: Duration = Duration::from_secs(3600);
 pub const INVITATION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
-pub const API_KEY_REVEAL_TTL: Duration = Duration::from_secs(48 * 3600);
+pub const API_KEY_REVEAL_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// `{base_url}{path}/{token}` (`base_url` without trailing slash, as
 /// `Settings::base_url` is).

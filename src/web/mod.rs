@@ -1,15 +1,18 @@
 //! Server-rendered pages: sign-in and account pages, the pro (offerer)
 //! interface and the support back-office.
 
+pub mod access;
 pub mod account;
 pub mod assets;
 pub mod backoffice;
 pub mod error;
 pub mod health;
 pub mod invitations;
+pub mod key_reveal;
 pub mod middleware;
 pub mod password_reset;
 pub mod pro;
+pub mod provider_request;
 
 use actix_web::http::header;
 use actix_web::{HttpResponse, web};
@@ -88,6 +91,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     account::routes(cfg);
     password_reset::routes(cfg);
     invitations::routes(cfg);
+    key_reveal::routes(cfg);
+    provider_request::routes(cfg);
     pro::routes(cfg);
     backoffice::routes(cfg);
 }

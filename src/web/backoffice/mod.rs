@@ -10,9 +10,31 @@ use actix_web::{FromRequest, HttpResponse, web};
 use askama::Template;
 use sqlx::{FromRow, PgPool};
 
+use super::access::ActingUser;
+use super::account::client_info;
 use super::error::PageError;
 use super::{Layout, render};
+use crate::auth::CurrentUser;
 use crate::auth::session::SupportAgent;
+
+mod access;
+mod keys;
+mod providers;
+mod requests;
+
+/// `/backoffice/<things>/{id}/...`
+#[derive(serde::Deserialize)]
+pub struct IdPath {
+    pub id: i64,
+}
+
+/// The agent acting, and from where, for audit events.
+pub fn agent_of<'a>(user: &'a CurrentUser, req: &actix_web::HttpRequest) -> ActingUser<'a> {
+    ActingUser {
+        account: &user.account,
+        client: client_info(req),
+    }
+}
 
 #[derive(FromRow)]
 struct Overview {
@@ -70,6 +92,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             // An id that is not a number is just another missing page.
             .app_data(web::PathConfig::default().error_handler(|_, _| PageError::NotFound.into()))
             .route("", web::get().to(home))
+            .configure(providers::routes)
+            .configure(keys::routes)
+            .configure(access::routes)
+            .configure(requests::routes)
             .default_service(web::to(super::not_found)),
     );
 }
