@@ -67,6 +67,8 @@ pub struct MailSettings {
     pub transport: MailTransportSettings,
     /// `From:` of every message, e.g. `pass Culture <support@example.org>`.
     pub sender: String,
+    /// Where people are told to write for help (pages and emails).
+    pub support_email: String,
     /// How often the outbox worker looks for due messages when idle.
     pub poll_interval: Duration,
     /// After this many failed attempts a message is marked failed.
@@ -256,6 +258,9 @@ impl MailSettings {
             transport,
             sender: env_var("MAIL_FROM")
                 .unwrap_or_else(|| "pass Culture venue access <no-reply@venue-access.test>".into()),
+            support_email: env_var("SUPPORT_EMAIL")
+                .map(|v| v.trim().to_owned())
+                .unwrap_or_else(|| "support@venue-access.test".into()),
             poll_interval: Duration::from_millis(parse_env("MAIL_POLL_MS", 2000u64)?),
             max_attempts: parse_env("MAIL_MAX_ATTEMPTS", 8i32)?.max(1),
             retry_base_delay: Duration::from_secs(

@@ -21,7 +21,9 @@ pub enum Actor {
     System,
     /// Someone not signed in, known by the address they gave or were sent
     /// a link to (a public form, an emailed link).
-    Visitor { email: String },
+    Visitor {
+        email: String,
+    },
 }
 
 impl Actor {

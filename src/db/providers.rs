@@ -113,7 +113,8 @@ pub async fn search(
     offset: i64,
 ) -> Result<(Vec<ProviderLine>, i64), sqlx::Error> {
     let pattern = super::offerers::contains_pattern(&filter.text);
-    const WHERE: &str = "($1 = '%%' OR lower(p.name) LIKE $1 ESCAPE '\\' OR p.contact_email LIKE $1 ESCAPE '\\')
+    const WHERE: &str =
+        "($1 = '%%' OR lower(p.name) LIKE $1 ESCAPE '\\' OR p.contact_email LIKE $1 ESCAPE '\\')
            AND ($2::provider_kind IS NULL OR p.kind = $2)
            AND ($3::boolean IS NULL OR p.is_active = $3)";
     let lines: Vec<ProviderLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(

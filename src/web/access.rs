@@ -153,14 +153,8 @@ pub async fn withdraw_access(
     provider: &ProviderRef,
 ) -> Result<bool, AccessError> {
     let mut tx = pool.begin().await?;
-    let Some(provider_id) = grants::revoke_by_id(
-        &mut *tx,
-        grant_id,
-        venue.id,
-        channel,
-        Some(by.account.id),
-    )
-    .await?
+    let Some(provider_id) =
+        grants::revoke_by_id(&mut *tx, grant_id, venue.id, channel, Some(by.account.id)).await?
     else {
         return Ok(false);
     };

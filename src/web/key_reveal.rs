@@ -92,9 +92,9 @@ fn page(
     Ok(response)
 }
 
-/// The address people are told to write to: the sender of our emails.
+/// The address people are told to write to.
 fn support_contact(settings: &crate::config::Settings) -> String {
-    settings.mail.sender.clone()
+    settings.mail.support_email.clone()
 }
 
 async fn spent_view(pool: &PgPool, token: &str) -> Result<View, PageError> {
@@ -165,7 +165,9 @@ pub async fn reveal(
         .ok_or_else(|| PageError::Unexpected(anyhow::anyhow!("key {api_key_id} vanished")))?;
     let provider = providers::find(&mut *tx, key.provider_id)
         .await?
-        .ok_or_else(|| PageError::Unexpected(anyhow::anyhow!("provider of key {api_key_id} vanished")))?;
+        .ok_or_else(|| {
+            PageError::Unexpected(anyhow::anyhow!("provider of key {api_key_id} vanished"))
+        })?;
     AuditEvent::new(
         Actor::Visitor {
             email: provider.contact_email.clone(),

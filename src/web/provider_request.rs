@@ -99,7 +99,7 @@ struct Valid {
     description: String,
 }
 
-fn validate(form: &RequestForm) -> Result<Valid, Errors> {
+fn validate(form: &RequestForm) -> Result<Valid, Box<Errors>> {
     let mut errors = Errors::default();
     let company_name = required_text(&form.company_name, "The company name", 140)
         .map_err(|e| errors.company_name = Some(e.to_string()))
@@ -152,7 +152,7 @@ fn validate(form: &RequestForm) -> Result<Valid, Errors> {
                 description,
             })
         }
-        _ => Err(errors),
+        _ => Err(Box::new(errors)),
     }
 }
 
@@ -174,7 +174,7 @@ pub async fn submit(
             return render_invalid(&FormPage {
                 layout: Layout::anonymous(&session, "Request a provider account"),
                 form,
-                errors,
+                errors: *errors,
             });
         }
     };

@@ -209,6 +209,7 @@ pub fn test_settings(mail_dir: PathBuf) -> Settings {
                 directory: mail_dir.join("mail"),
             },
             sender: "venue access <no-reply@venue-access.test>".into(),
+            support_email: "support@venue-access.test".into(),
             poll_interval: Duration::from_millis(100),
             max_attempts: 3,
             retry_base_delay: Duration::from_millis(50),

@@ -10,7 +10,7 @@ use crate::fixtures;
 use crate::helpers::TestApp;
 
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub struct Captured(pub Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -23,7 +23,7 @@ impl Write for Captured {
 }
 
 /// Every log line of this test process from now on, as the server writes it.
-fn captured_log() -> &'static Captured {
+pub fn captured_log() -> &'static Captured {
     static LOG: OnceLock<Captured> = OnceLock::new();
     LOG.get_or_init(|| {
         let captured = Captured::default();

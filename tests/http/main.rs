@@ -6,6 +6,7 @@ mod smtp;
 
 mod account;
 mod api;
+mod backoffice;
 mod browser;
 mod cli;
 mod demo;

@@ -96,7 +96,10 @@ pub async fn issue_pair(
     if !provider.is_active {
         user.session.flash(
             FlashKind::Error,
-            format!("{} is deactivated: reactivate it before issuing keys.", provider.name),
+            format!(
+                "{} is deactivated: reactivate it before issuing keys.",
+                provider.name
+            ),
         );
         return Ok(redirect(&href));
     }
@@ -116,8 +119,15 @@ pub async fn issue_pair(
     for environment in Environment::ALL {
         let (key_id, prefix) =
             keys::insert_unrevealed(&mut *tx, provider.id, environment, user.id(), None).await?;
-        send_reveal_link(&mut tx, &settings, &provider, key_id, environment, prefix.as_str())
-            .await?;
+        send_reveal_link(
+            &mut tx,
+            &settings,
+            &provider,
+            key_id,
+            environment,
+            prefix.as_str(),
+        )
+        .await?;
         AuditEvent::new(by.actor(), "api_key.issue")
             .target("api_key", key_id)
             .provider(provider.id)
@@ -183,8 +193,15 @@ pub async fn resend_link(
         );
         return Ok(redirect(&href));
     }
-    send_reveal_link(&mut tx, &settings, &provider, key.id, key.environment(), &key.prefix)
-        .await?;
+    send_reveal_link(
+        &mut tx,
+        &settings,
+        &provider,
+        key.id,
+        key.environment(),
+        &key.prefix,
+    )
+    .await?;
     let by = agent_of(&user, &req);
     AuditEvent::new(by.actor(), "api_key.resend_link")
         .target("api_key", key.id)
@@ -287,7 +304,11 @@ async fn confirm_page(
                 "{} is {}: it cannot be {}.",
                 key.prefix,
                 key.state().label().to_lowercase(),
-                if action == "roll" { "rolled" } else { "revoked" }
+                if action == "roll" {
+                    "rolled"
+                } else {
+                    "revoked"
+                }
             ),
         );
         return Ok(redirect(&provider_href(provider.id)));
@@ -374,7 +395,10 @@ pub async fn roll(
     if !provider.is_active {
         user.session.flash(
             FlashKind::Error,
-            format!("{} is deactivated: reactivate it before rolling its keys.", provider.name),
+            format!(
+                "{} is deactivated: reactivate it before rolling its keys.",
+                provider.name
+            ),
         );
         return Ok(redirect(&href));
     }
@@ -388,8 +412,15 @@ pub async fn roll(
     let (new_id, new_prefix) =
         keys::insert_unrevealed(&mut *tx, provider.id, environment, user.id(), Some(key.id))
             .await?;
-    send_reveal_link(&mut tx, &settings, &provider, new_id, environment, new_prefix.as_str())
-        .await?;
+    send_reveal_link(
+        &mut tx,
+        &settings,
+        &provider,
+        new_id,
+        environment,
+        new_prefix.as_str(),
+    )
+    .await?;
     let changed = ApiKeyChangedEmail {
         provider_name: provider.name.clone(),
         environment,
@@ -454,7 +485,10 @@ pub async fn revoke(
     if !keys::revoke(&mut *tx, key.id, user.id()).await? {
         user.session.flash(
             FlashKind::Info,
-            format!("{} had already stopped working: nothing changed.", key.prefix),
+            format!(
+                "{} had already stopped working: nothing changed.",
+                key.prefix
+            ),
         );
         return Ok(redirect(&href));
     }
@@ -488,10 +522,7 @@ pub async fn revoke(
     tx.commit().await?;
     user.session.flash(
         FlashKind::Success,
-        format!(
-            "{} is revoked: its next API call is refused.",
-            key.prefix
-        ),
+        format!("{} is revoked: its next API call is refused.", key.prefix),
     );
     Ok(redirect(&href))
 }

@@ -13,7 +13,9 @@ use crate::auth::session::{FlashKind, SupportAgent};
 use crate::db::audit::AuditEvent;
 use crate::db::constraint::is_violation;
 use crate::db::keys::{self, KeyLine};
-use crate::db::providers::{self, AccessibleVenue, Provider, ProviderFilter, ProviderKind, ProviderLine};
+use crate::db::providers::{
+    self, AccessibleVenue, Provider, ProviderFilter, ProviderKind, ProviderLine,
+};
 use crate::domain::{Email, Siren, required_text};
 use crate::web::error::PageError;
 use crate::web::pro::{PER_PAGE, Pager, query_value};
@@ -104,8 +106,9 @@ impl ProviderForm {
                     match found {
                         Some(o) => offerer = Some(o),
                         None => {
-                            errors.offerer_siren =
-                                Some(format!("No offerer has the SIREN {siren}. Create it first, or leave this empty."))
+                            errors.offerer_siren = Some(format!(
+                                "No offerer has the SIREN {siren}. Create it first, or leave this empty."
+                            ))
                         }
                     }
                 }
@@ -143,7 +146,8 @@ pub fn kind_label(kind: ProviderKind) -> &'static str {
 
 /// Translate "name already taken" into the form's message.
 fn name_taken(e: &sqlx::Error) -> Option<String> {
-    is_violation(e, "provider_name_key").then(|| "Another provider already has this name.".to_owned())
+    is_violation(e, "provider_name_key")
+        .then(|| "Another provider already has this name.".to_owned())
 }
 
 /// Create a provider and record it, in the caller's transaction.
@@ -353,7 +357,10 @@ async fn load(pool: &PgPool, id: i64) -> Result<Provider, PageError> {
     providers::find(pool, id).await?.ok_or(PageError::NotFound)
 }
 
-async fn offerer_siren(pool: &PgPool, offerer_id: Option<i64>) -> Result<Option<String>, PageError> {
+async fn offerer_siren(
+    pool: &PgPool,
+    offerer_id: Option<i64>,
+) -> Result<Option<String>, PageError> {
     let Some(id) = offerer_id else {
         return Ok(None);
     };
@@ -619,8 +626,10 @@ async fn set_active(
         user.session.flash(FlashKind::Success, message);
     } else {
         let state = if active { "active" } else { "deactivated" };
-        user.session
-            .flash(FlashKind::Info, format!("{} was already {state}.", provider.name));
+        user.session.flash(
+            FlashKind::Info,
+            format!("{} was already {state}.", provider.name),
+        );
     }
     Ok(redirect(&format!("/backoffice/providers/{}", provider.id)))
 }

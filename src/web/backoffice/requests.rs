@@ -262,7 +262,16 @@ pub async fn approve(
             return render_invalid(&page(&user, request, form, errors, String::new(), None));
         }
     };
-    if !close_request(&mut tx, request.id, "approved", user.id(), Some(provider_id), None).await? {
+    if !close_request(
+        &mut tx,
+        request.id,
+        "approved",
+        user.id(),
+        Some(provider_id),
+        None,
+    )
+    .await?
+    {
         drop(tx);
         let request = load(&pool, path.id).await?;
         return Ok(already_reviewed(&user, &request));
@@ -330,7 +339,16 @@ pub async fn reject(
         }
     };
     let mut tx = pool.begin().await?;
-    if !close_request(&mut tx, request.id, "rejected", user.id(), None, Some(&reason)).await? {
+    if !close_request(
+        &mut tx,
+        request.id,
+        "rejected",
+        user.id(),
+        None,
+        Some(&reason),
+    )
+    .await?
+    {
         drop(tx);
         let request = load(&pool, path.id).await?;
         return Ok(already_reviewed(&user, &request));

@@ -8,14 +8,14 @@ use askama::Template;
 use serde::Deserialize;
 use sqlx::PgPool;
 
-use crate::db::grants::GrantChannel;
-use crate::web::access::{self, ActingUser, ProviderRef, VenueRef};
 use super::{OffererPath, Tab, require_membership};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::ProtectedForm;
 use crate::auth::session::{FlashKind, ProUser};
+use crate::db::grants::GrantChannel;
 use crate::db::offerers::{self, Offerer, VenueChoice};
 use crate::db::venues::{self, GrantableProvider};
+use crate::web::access::{self, ActingUser, ProviderRef, VenueRef};
 use crate::web::account::client_info;
 use crate::web::error::PageError;
 use crate::web::{Layout, redirect, render, render_invalid};

@@ -6,15 +6,15 @@ use askama::Template;
 use serde::Deserialize;
 use sqlx::PgPool;
 
-use crate::db::grants::GrantChannel;
-use crate::web::access::{self, ActingUser, ProviderRef, VenueRef};
 use super::{GrantPath, Tab, VenuePath, load_venue_of, require_membership};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::ProtectedForm;
 use crate::auth::session::{FlashKind, ProUser};
+use crate::db::grants::GrantChannel;
 use crate::db::offerers::Offerer;
 use crate::db::providers::ProviderKind;
 use crate::db::venues::{self, ActiveGrant, GrantOnVenue, GrantableProvider, Venue};
+use crate::web::access::{self, ActingUser, ProviderRef, VenueRef};
 use crate::web::account::client_info;
 use crate::web::error::PageError;
 use crate::web::{Layout, redirect, render, render_invalid};
@@ -143,8 +143,15 @@ pub async fn give_access(
         name: provider.name,
         contact_email: provider.contact_email,
     };
-    let changed =
-        access::give_access(&pool, &by, GrantChannel::ProInterface, &offerer, &provider, &[VenueRef::from(&venue)]).await?;
+    let changed = access::give_access(
+        &pool,
+        &by,
+        GrantChannel::ProInterface,
+        &offerer,
+        &provider,
+        &[VenueRef::from(&venue)],
+    )
+    .await?;
     if changed.is_empty() {
         user.session.flash(
             FlashKind::Info,
