@@ -9,6 +9,7 @@ pub mod error;
 pub mod health;
 pub mod invitations;
 pub mod key_reveal;
+pub mod membership;
 pub mod middleware;
 pub mod password_reset;
 pub mod pro;

@@ -11,13 +11,11 @@ use super::{OffererPath, Tab, require_membership};
 use crate::auth::csrf::ProtectedForm;
 use crate::auth::session::{FlashKind, ProUser};
 use crate::config::Settings;
-use crate::db::audit::{Actor, AuditEvent};
 use crate::db::offerers::{self, Member, Offerer};
-use crate::db::users::{self, Role};
 use crate::domain::Email;
-use crate::mail::{self, OffererSummary};
 use crate::web::account::client_info;
 use crate::web::error::PageError;
+use crate::web::membership::{AddMemberError, AddMemberOutcome, add_member};
 use crate::web::{Layout, redirect, render, render_invalid};
 
 #[derive(Template)]
@@ -83,82 +81,30 @@ pub async fn invite(
             return refuse(offerer, e.to_string(), members);
         }
     };
-    let mut tx = pool.begin().await?;
-    let existing = users::find_by_email(&mut *tx, &email).await?;
-    if existing.as_ref().is_some_and(|u| u.role != Role::Pro) {
-        drop(tx);
-        let members = offerers::members(pool.get_ref(), offerer.id).await?;
-        return refuse(
-            offerer,
-            "This address belongs to a pass Culture support account; invite a personal address."
-                .into(),
-            members,
-        );
-    }
-    let (invitee_id, is_new) = match existing {
-        Some(account) => (account.id, false),
-        None => {
-            let name = email
-                .as_str()
-                .split('@')
-                .next()
-                .unwrap_or("colleague")
-                .to_owned();
-            (
-                users::insert(&mut *tx, &email, &name, Role::Pro, None).await?,
-                true,
-            )
+    let outcome = add_member(
+        &pool,
+        &settings.base_url,
+        &user.account,
+        &client_info(&req),
+        &offerer,
+        &email,
+    )
+    .await;
+    match outcome {
+        Ok(AddMemberOutcome::AlreadyMember) => {
+            user.session.flash(
+                FlashKind::Info,
+                format!("{} is already a member.", email.as_str()),
+            );
+            return Ok(redirect(&format!("/pro/offerers/{}/members", offerer.id)));
         }
-    };
-    let added = sqlx::query(
-        "INSERT INTO membership (user_id, offerer_id, invited_by_user_id) VALUES ($1, $2, $3)
-         ON CONFLICT (user_id, offerer_id) DO NOTHING",
-    )
-    .bind(invitee_id)
-    .bind(offerer.id)
-    .bind(user.id())
-    .execute(&mut *tx)
-    .await?
-    .rows_affected()
-        == 1;
-    if !added {
-        drop(tx);
-        user.session.flash(
-            FlashKind::Info,
-            format!("{} is already a member.", email.as_str()),
-        );
-        return Ok(redirect(&format!("/pro/offerers/{}/members", offerer.id)));
+        Ok(AddMemberOutcome::Attached { .. } | AddMemberOutcome::Invited { .. }) => {}
+        Err(e @ AddMemberError::SupportAccount) => {
+            let members = offerers::members(pool.get_ref(), offerer.id).await?;
+            return refuse(offerer, e.to_string(), members);
+        }
+        Err(AddMemberError::Unexpected(e)) => return Err(PageError::Unexpected(e)),
     }
-    if is_new {
-        mail::queue_invitation(
-            &mut tx,
-            &settings.base_url,
-            &email,
-            invitee_id,
-            offerer.id,
-            OffererSummary {
-                name: offerer.name.clone(),
-                siren: offerer.siren.clone(),
-            },
-            &user.account.display_name,
-        )
-        .await
-        .map_err(|e| PageError::Unexpected(e.into()))?;
-    }
-    AuditEvent::new(
-        Actor::User {
-            id: user.id(),
-            email: user.account.email.clone(),
-        },
-        "membership.invite",
-    )
-    .target("user_account", invitee_id)
-    .offerer(offerer.id)
-    .details(serde_json::json!({ "new_account": is_new }))
-    .client(&client_info(&req))
-    .record(&mut *tx)
-    .await?;
-    tx.commit().await?;
     // The same words whether or not the address has an account, so the
     // form cannot be used to find out who uses pass Culture.
     user.session.flash(
