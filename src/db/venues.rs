@@ -184,3 +184,151 @@ pub async fn provider_contact<'e>(
         .fetch_optional(db)
         .await
 }
+
+/// A venue as support sees and edits it, active or not.
+#[derive(Debug, Clone, FromRow)]
+pub struct VenueRecord {
+    pub id: i64,
+    pub offerer_id: i64,
+    pub name: String,
+    pub public_name: Option<String>,
+    pub siret: Option<String>,
+    pub siret_comment: Option<String>,
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub activity_domain: String,
+    pub is_active: bool,
+}
+
+/// What support types to create or change a venue, already checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VenueFields {
+    pub name: String,
+    pub public_name: Option<String>,
+    pub siret: Option<String>,
+    pub siret_comment: Option<String>,
+    pub address: String,
+    pub postal_code: String,
+    pub city: String,
+    pub activity_domain: String,
+    pub is_active: bool,
+}
+
+impl VenueFields {
+    /// The names of the fields that differ from `before`, for the audit trail.
+    pub fn changed_from(&self, before: &VenueRecord) -> Vec<&'static str> {
+        let mut changed = Vec::new();
+        let mut check = |name: &'static str, differs: bool| {
+            if differs {
+                changed.push(name);
+            }
+        };
+        check("name", self.name != before.name);
+        check("public_name", self.public_name != before.public_name);
+        check("siret", self.siret != before.siret);
+        check("siret_comment", self.siret_comment != before.siret_comment);
+        check("address", self.address != before.address);
+        check("postal_code", self.postal_code != before.postal_code);
+        check("city", self.city != before.city);
+        check(
+            "activity_domain",
+            self.activity_domain != before.activity_domain,
+        );
+        check("is_active", self.is_active != before.is_active);
+        changed
+    }
+}
+
+const RECORD_COLUMNS: &str = "id, offerer_id, name, public_name, siret, siret_comment, address,
+    postal_code, city, activity_domain, is_active";
+
+/// The venue `id`, active or not.
+pub async fn find<'e>(
+    db: impl PgExecutor<'e>,
+    id: i64,
+) -> Result<Option<VenueRecord>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {RECORD_COLUMNS} FROM venue WHERE id = $1"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// The venue `id`, locked until the end of the transaction.
+pub async fn find_for_update<'e>(
+    db: impl PgExecutor<'e>,
+    id: i64,
+) -> Result<Option<VenueRecord>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {RECORD_COLUMNS} FROM venue WHERE id = $1 FOR UPDATE"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
+/// The id of the venue with this SIRET, if there is one.
+pub async fn find_id_by_siret<'e>(
+    db: impl PgExecutor<'e>,
+    siret: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM venue WHERE siret = $1")
+        .bind(siret)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(|r| r.0))
+}
+
+/// Create a venue of the offerer. The schema refuses a taken SIRET, a SIRET
+/// of another SIREN and a venue without SIRET nor comment (named constraints).
+pub async fn insert<'e>(
+    db: impl PgExecutor<'e>,
+    offerer_id: i64,
+    fields: &VenueFields,
+) -> Result<i64, sqlx::Error> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO venue (offerer_id, name, public_name, siret, siret_comment, address,
+                            postal_code, city, activity_domain, is_active)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+    )
+    .bind(offerer_id)
+    .bind(&fields.name)
+    .bind(&fields.public_name)
+    .bind(&fields.siret)
+    .bind(&fields.siret_comment)
+    .bind(&fields.address)
+    .bind(&fields.postal_code)
+    .bind(&fields.city)
+    .bind(&fields.activity_domain)
+    .bind(fields.is_active)
+    .fetch_one(db)
+    .await?;
+    Ok(id)
+}
+
+pub async fn update<'e>(
+    db: impl PgExecutor<'e>,
+    id: i64,
+    fields: &VenueFields,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE venue SET name = $2, public_name = $3, siret = $4, siret_comment = $5,
+                address = $6, postal_code = $7, city = $8, activity_domain = $9, is_active = $10
+          WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&fields.name)
+    .bind(&fields.public_name)
+    .bind(&fields.siret)
+    .bind(&fields.siret_comment)
+    .bind(&fields.address)
+    .bind(&fields.postal_code)
+    .bind(&fields.city)
+    .bind(&fields.activity_domain)
+    .bind(fields.is_active)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -19,8 +19,10 @@ use crate::auth::session::SupportAgent;
 
 mod access;
 mod keys;
+mod offerers;
 mod providers;
 mod requests;
+mod venues;
 
 /// `/backoffice/<things>/{id}/...`
 #[derive(serde::Deserialize)]
@@ -96,6 +98,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(keys::routes)
             .configure(access::routes)
             .configure(requests::routes)
+            .configure(offerers::routes)
+            .configure(venues::routes)
             .default_service(web::to(super::not_found)),
     );
 }
