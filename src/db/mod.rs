@@ -4,6 +4,7 @@
 //! and its emails commit together.
 
 pub mod audit;
+pub mod audit_log;
 pub mod constraint;
 pub mod embedded;
 pub mod grants;

@@ -7,6 +7,7 @@ mod smtp;
 mod account;
 mod api;
 mod backoffice;
+mod backoffice_audit;
 mod backoffice_offerers;
 mod browser;
 mod cli;

@@ -18,6 +18,8 @@ use crate::auth::CurrentUser;
 use crate::auth::session::SupportAgent;
 
 mod access;
+mod audit;
+mod emails;
 mod keys;
 mod offerers;
 mod providers;
@@ -100,6 +102,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(requests::routes)
             .configure(offerers::routes)
             .configure(venues::routes)
+            .configure(audit::routes)
+            .configure(emails::routes)
             .default_service(web::to(super::not_found)),
     );
 }
