@@ -39,7 +39,7 @@ async fn whoami(app: &TestApp, key: &str) -> u16 {
 
 /// The link of the newest queued email with this template to `recipient`
 /// whose subject contains `subject_part`.
-async fn queued_link(pool: &PgPool, template: &str, subject_part: &str) -> String {
+pub(crate) async fn queued_link(pool: &PgPool, template: &str, subject_part: &str) -> String {
     let (body,): (String,) = sqlx::query_as(
         "SELECT body_text FROM email_outbox WHERE template = $1 AND subject LIKE '%' || $2 || '%'
           ORDER BY id DESC LIMIT 1",
@@ -62,7 +62,7 @@ fn link_in(text: &str) -> String {
 }
 
 /// The path part of an emailed link (emails carry the configured base URL).
-fn path_of(link: &str) -> String {
+pub(crate) fn path_of(link: &str) -> String {
     let after_scheme = link.split_once("://").unwrap().1;
     format!("/{}", after_scheme.split_once('/').unwrap().1)
 }

@@ -1,7 +1,10 @@
 //! End to end in real headless Chromium (through chromedriver): an offerer
 //! signs in, gives a provider access to a venue, withdraws it and finds
-//! both in the history; no page logs a console error (CSP violations
-//! included), and the venue page fits a 360 px wide phone screen.
+//! both in the history; a support agent approves a provider account
+//! request and issues its key pair, and the technical contact reveals a
+//! key in its own browser and calls the API with it. No page logs a
+//! console error (CSP violations included), and the venue page fits a
+//! 360 px wide phone screen.
 //!
 //! Skipped only when Chromium is absent and `CI` is unset; in CI it runs.
 
@@ -277,5 +280,170 @@ async fn an_offerer_gives_and_withdraws_access_in_a_real_browser() {
     errors.extend(console_errors(&driver, &browser).await);
 
     browser.close().await.unwrap();
+    assert!(errors.is_empty(), "console errors: {errors:#?}");
+}
+
+/// Wait until the page's main heading starts with `prefix` (headings that
+/// carry a badge after the name).
+async fn wait_for_heading_starting(browser: &Client, prefix: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(h1) = browser.find(Locator::Css("main h1")).await
+            && let Ok(text) = h1.text().await
+            && text.starts_with(prefix)
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the page never showed a heading starting with {prefix:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn fill(browser: &Client, id: &str, value: &str) {
+    let field = browser.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(value).await.unwrap();
+}
+
+#[actix_web::test]
+async fn support_approves_a_request_and_issues_a_key_pair_in_a_real_browser() {
+    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run the browser test: install chromium and chromium-driver"
+        );
+        eprintln!("skipped: Chromium is not installed (apt-get install chromium chromium-driver)");
+        return;
+    }
+    let app = TestApp::spawn().await;
+    let pool = &app.db.pool;
+    app.create_user("agent@support.example", PASSWORD, "support")
+        .await;
+
+    let driver = start_driver().await;
+    let profile = tempfile::tempdir().unwrap();
+    let browser = start_browser(&driver, profile.path()).await;
+    let mut errors = Vec::new();
+
+    // A company asks for an account on the public page.
+    browser
+        .goto(&app.url("/provider-account-request"))
+        .await
+        .unwrap();
+    wait_for_heading(&browser, "Request a provider account").await;
+    fill(&browser, "company_name", "Billetel").await;
+    fill(&browser, "siren", "552100554").await;
+    fill(&browser, "contact_email", "tech@billetel.example").await;
+    click(&browser, Locator::Css("input[name=kind][value=public]")).await;
+    fill(
+        &browser,
+        "description",
+        "Ticketing software for 200 cinemas and theatres.",
+    )
+    .await;
+    click(
+        &browser,
+        Locator::XPath("//button[normalize-space()='Send the request']"),
+    )
+    .await;
+    wait_for_heading(&browser, "Request received").await;
+    errors.extend(console_errors(&driver, &browser).await);
+
+    // Support signs in and finds it among the requests to review.
+    browser.goto(&app.url("/sign-in")).await.unwrap();
+    wait_for_heading(&browser, "Sign in").await;
+    fill(&browser, "email", "agent@support.example").await;
+    fill(&browser, "password", PASSWORD).await;
+    click(
+        &browser,
+        Locator::Css("form[action='/sign-in'] button[type=submit]"),
+    )
+    .await;
+    wait_for_heading(&browser, "Back-office").await;
+    errors.extend(console_errors(&driver, &browser).await);
+
+    click(&browser, Locator::LinkText("Account requests")).await;
+    wait_for_heading(&browser, "Provider account requests").await;
+    click(&browser, Locator::LinkText("Billetel")).await;
+    wait_for_heading(&browser, "Request from Billetel").await;
+    errors.extend(console_errors(&driver, &browser).await);
+
+    // The approval form is prefilled from the request.
+    let name = browser.find(Locator::Id("name")).await.unwrap();
+    assert_eq!(
+        name.prop("value").await.unwrap().as_deref(),
+        Some("Billetel")
+    );
+    let contact = browser.find(Locator::Id("contact_email")).await.unwrap();
+    assert_eq!(
+        contact.prop("value").await.unwrap().as_deref(),
+        Some("tech@billetel.example")
+    );
+    click(
+        &browser,
+        Locator::XPath("//button[normalize-space()='Approve and create the provider']"),
+    )
+    .await;
+    wait_for_heading_starting(&browser, "Billetel").await;
+    let (provider_id,): (i64,) = sqlx::query_as("SELECT id FROM provider WHERE name = 'Billetel'")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    errors.extend(console_errors(&driver, &browser).await);
+
+    // One click issues the pair; the page shows both keys awaiting reveal.
+    click(
+        &browser,
+        Locator::XPath("//button[normalize-space()='Issue a key pair']"),
+    )
+    .await;
+    let flash = text_of(&browser, ".flash-success").await;
+    assert!(flash.contains("A key pair was issued"), "{flash}");
+    let keys = text_of(&browser, "#keys ~ .table-wrap table").await;
+    assert_eq!(keys.matches("Awaiting reveal").count(), 2, "{keys}");
+    let lower = keys.to_lowercase();
+    assert!(
+        lower.contains("integration") && lower.contains("production"),
+        "{keys}"
+    );
+    errors.extend(console_errors(&driver, &browser).await);
+    browser.close().await.unwrap();
+
+    // The technical contact opens its emailed link in its own browser.
+    let link = crate::backoffice::path_of(
+        &crate::backoffice::queued_link(pool, "api_key_reveal", "integration").await,
+    );
+    let contact_profile = tempfile::tempdir().unwrap();
+    let contact = start_browser(&driver, contact_profile.path()).await;
+    contact.goto(&app.url(&link)).await.unwrap();
+    wait_for_heading(&contact, "Reveal your integration API key").await;
+    click(
+        &contact,
+        Locator::XPath("//button[normalize-space()='Reveal the key']"),
+    )
+    .await;
+    wait_for_heading(&contact, "Your integration API key").await;
+    let key = text_of(&contact, "#api-key").await;
+    assert!(key.starts_with("integration_"), "{key}");
+    errors.extend(console_errors(&driver, &contact).await);
+    contact.close().await.unwrap();
+
+    // The revealed key, read from the page, calls the API of the
+    // environment it was issued for (the test server is integration).
+    let answer = app
+        .client
+        .get(app.url("/public/providers/v1/provider"))
+        .header("Authorization", format!("Bearer {key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let body: serde_json::Value = answer.json().await.unwrap();
+    assert_eq!(body["id"], provider_id, "{body}");
+    assert_eq!(body["environment"], "integration", "{body}");
+
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
