@@ -133,6 +133,19 @@ impl KeyLine {
     }
 }
 
+/// The environments in which none of `keys` works or will work once
+/// revealed: what "issue keys" gives a provider (both, for a new one).
+pub fn environments_without_live_key(keys: &[KeyLine], now: DateTime<Utc>) -> Vec<Environment> {
+    Environment::ALL
+        .into_iter()
+        .filter(|environment| {
+            !keys
+                .iter()
+                .any(|k| k.environment() == *environment && k.state_at(now).is_live())
+        })
+        .collect()
+}
+
 const KEY_LINE_SELECT: &str = "
     SELECT k.id, k.provider_id, k.environment::text AS environment, k.prefix, k.created_at,
            cu.display_name AS created_by, k.revealed_at, k.expires_at, k.revoked_at,
@@ -261,4 +274,116 @@ pub async fn expire_after<'e>(
     .fetch_optional(db)
     .await?;
     Ok(row.map(|r| r.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+
+    fn key(environment: Environment) -> KeyLine {
+        KeyLine {
+            id: 1,
+            provider_id: 1,
+            environment: environment.as_str().to_owned(),
+            prefix: format!("{}_000000000000", environment.as_str()),
+            created_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
+            created_by: None,
+            revealed_at: None,
+            expires_at: None,
+            revoked_at: None,
+            revoked_by: None,
+            last_used_at: None,
+            replaces_prefix: None,
+            link_expires_at: None,
+        }
+    }
+
+    #[test]
+    fn a_key_state_follows_revocation_expiry_and_reveal() {
+        let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+        let unrevealed = key(Environment::Integration);
+        let revealed = KeyLine {
+            revealed_at: Some(now - Duration::days(1)),
+            ..unrevealed.clone()
+        };
+        let cases = [
+            (unrevealed.clone(), KeyState::AwaitingReveal),
+            (revealed.clone(), KeyState::Active),
+            (
+                KeyLine {
+                    expires_at: Some(now + Duration::hours(1)),
+                    ..revealed.clone()
+                },
+                KeyState::Expiring,
+            ),
+            (
+                KeyLine {
+                    expires_at: Some(now),
+                    ..revealed.clone()
+                },
+                KeyState::Expired,
+            ),
+            (
+                KeyLine {
+                    revoked_at: Some(now),
+                    ..revealed.clone()
+                },
+                KeyState::Revoked,
+            ),
+            (
+                KeyLine {
+                    revoked_at: Some(now),
+                    ..unrevealed
+                },
+                KeyState::Revoked,
+            ),
+        ];
+        for (line, state) in cases {
+            assert_eq!(line.state_at(now), state, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn only_environments_without_a_live_key_get_a_new_one() {
+        let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+        let live = key(Environment::Production);
+        let revoked = KeyLine {
+            revoked_at: Some(now),
+            ..key(Environment::Production)
+        };
+        let expired = KeyLine {
+            revealed_at: Some(now - Duration::days(9)),
+            expires_at: Some(now - Duration::days(1)),
+            ..key(Environment::Integration)
+        };
+        let both = vec![Environment::Integration, Environment::Production];
+        let cases: [(Vec<KeyLine>, Vec<Environment>); 5] = [
+            (vec![], both.clone()),
+            (vec![revoked.clone(), expired.clone()], both),
+            (vec![live.clone()], vec![Environment::Integration]),
+            (
+                vec![revoked, expired.clone(), live.clone()],
+                vec![Environment::Integration],
+            ),
+            (
+                vec![
+                    live,
+                    KeyLine {
+                        expires_at: None,
+                        ..expired
+                    },
+                ],
+                vec![],
+            ),
+        ];
+        for (keys, missing) in cases {
+            assert_eq!(
+                environments_without_live_key(&keys, now),
+                missing,
+                "{keys:?}"
+            );
+        }
+    }
 }

@@ -25,7 +25,7 @@ pub use environment::{Environment, EnvironmentError};
 pub use postal_code::{PostalCode, PostalCodeError};
 pub use siren::{Siren, SirenError};
 pub use siret::{Siret, SiretError, siret_from_siren_and_nic_prefix};
-pub use text::{TextError, optional_text, required_text};
+pub use text::{TextError, optional_line, optional_text, required_line, required_text};
 
 /// Removes every whitespace character (ASCII spaces, tabs, newlines and the
 /// Unicode spaces such as U+00A0 and U+202F that French formatting inserts

@@ -24,6 +24,12 @@ pub enum TextError {
         /// The field's label.
         label: String,
     },
+    /// A one-line field (a name, a city) contains a line break or a tab.
+    #[error("{label} must fit on one line")]
+    LineBreak {
+        /// The field's label.
+        label: String,
+    },
 }
 
 /// Validates a mandatory text field.
@@ -50,7 +56,9 @@ pub fn optional_text(
     max_chars: usize,
 ) -> Result<Option<String>, TextError> {
     let text = input.trim().replace("\r\n", "\n");
-    if text.is_empty() {
+    // Only spaces and invisible format characters (zero-width space,
+    // joiners, byte order mark, soft hyphen) reads as empty.
+    if text.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
         return Ok(None);
     }
     if text.chars().any(is_forbidden_control) {
@@ -65,6 +73,45 @@ pub fn optional_text(
         });
     }
     Ok(Some(text))
+}
+
+/// Validates a mandatory one-line field (a name, an address, a city): like
+/// [`required_text`], and without line breaks or tabs.
+pub fn required_line(
+    input: &str,
+    field_label: &str,
+    max_chars: usize,
+) -> Result<String, TextError> {
+    let text = required_text(input, field_label, max_chars)?;
+    one_line(text, field_label)
+}
+
+/// Like [`required_line`] for an optional field.
+pub fn optional_line(
+    input: &str,
+    field_label: &str,
+    max_chars: usize,
+) -> Result<Option<String>, TextError> {
+    optional_text(input, field_label, max_chars)?
+        .map(|text| one_line(text, field_label))
+        .transpose()
+}
+
+fn one_line(text: String, field_label: &str) -> Result<String, TextError> {
+    if text.contains(['\n', '\t']) {
+        return Err(TextError::LineBreak {
+            label: field_label.to_owned(),
+        });
+    }
+    Ok(text)
+}
+
+/// Characters that show nothing on their own.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}'
+    )
 }
 
 /// Control characters are refused, except newline and tab.
@@ -113,7 +160,9 @@ mod tests {
         let cases = [
             ("", required.clone()),
             (" \n\t ", required.clone()),
-            ("\u{a0}", required),
+            ("\u{a0}", required.clone()),
+            ("\u{200b}", required.clone()),
+            (" \u{feff}\u{200d} ", required),
             ("abcdef", too_long.clone()),
             ("éééééé", too_long),
             ("a\u{0}b", control.clone()),
@@ -125,6 +174,34 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(required_text(input, "Name", 5), Err(expected), "{input:?}");
         }
+    }
+
+    #[test]
+    fn one_line_fields_refuse_line_breaks_and_tabs() {
+        let broken = TextError::LineBreak {
+            label: "Name".to_owned(),
+        };
+        let cases = [
+            ("Le Grand Rex", Ok("Le Grand Rex".to_owned())),
+            ("  Le Rex \r\n", Ok("Le Rex".to_owned())),
+            ("Acme\r\nBcc: x@example.org", Err(broken.clone())),
+            ("Acme\nInc", Err(broken.clone())),
+            ("Acme\tInc", Err(broken)),
+            (
+                "\u{200b}",
+                Err(TextError::Required {
+                    label: "Name".to_owned(),
+                }),
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(required_line(input, "Name", 50), expected, "{input:?}");
+        }
+        assert_eq!(optional_line(" \u{200b} ", "Name", 50), Ok(None));
+        assert_eq!(
+            optional_line("a\nb", "Name", 50).unwrap_err().to_string(),
+            "Name must fit on one line"
+        );
     }
 
     #[test]
@@ -169,6 +246,13 @@ mod tests {
                 prop_assert!(!text.is_empty());
                 prop_assert!(text.chars().count() <= max);
                 prop_assert!(!text.chars().any(is_forbidden_control));
+            }
+        }
+
+        #[test]
+        fn one_line_output_has_no_line_break(input in any::<String>()) {
+            if let Ok(Some(text)) = optional_line(&input, "Field", 50) {
+                prop_assert!(!text.contains(['\n', '\t', '\r']));
             }
         }
 

@@ -145,14 +145,22 @@ pub async fn reveal(
     let token = path.into_inner().token;
     let contact = support_contact(&settings);
     let mut tx = pool.begin().await?;
-    let Some(row) = tokens::consume(&mut *tx, &token, TokenPurpose::ApiKeyReveal).await? else {
+    // Locks are taken key first, then link, the order re-send and revoke
+    // use: a reveal racing them waits for them instead of deadlocking.
+    let found = tokens::find_valid(&mut *tx, &token, TokenPurpose::ApiKeyReveal).await?;
+    let Some(TokenSubject::ApiKeyReveal { api_key_id }) = found.map(|row| row.subject) else {
         drop(tx);
         let view = spent_view(&pool, &token).await?;
         return page(&session, view, contact);
     };
-    let TokenSubject::ApiKeyReveal { api_key_id } = row.subject else {
-        return page(&session, View::Dead, contact);
-    };
+    keys::find(&mut *tx, api_key_id, true).await?;
+    let consumed = tokens::consume(&mut *tx, &token, TokenPurpose::ApiKeyReveal).await?;
+    if consumed.is_none() {
+        // Voided or used while this request waited for the key.
+        drop(tx);
+        let view = spent_view(&pool, &token).await?;
+        return page(&session, view, contact);
+    }
     // The secret is created now; only its hash is stored.
     let Some(plaintext) = keys::reveal(&mut *tx, api_key_id).await? else {
         // Revoked, expired or revealed meanwhile: the link is not spent.

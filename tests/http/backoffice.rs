@@ -433,7 +433,7 @@ async fn a_new_link_voids_the_old_one_until_the_key_is_revealed() {
     assert!(
         app.get_html(&provider_page)
             .await
-            .contains("already has keys")
+            .contains("already has a key in use or awaiting reveal in each environment")
     );
     let (keys,): (i64,) = sqlx::query_as("SELECT count(*) FROM api_key WHERE provider_id = $1")
         .bind(provider)
@@ -547,6 +547,134 @@ async fn a_revoked_key_is_refused_on_its_next_call() {
     app.post_form(&revoke, &format!("/backoffice/providers/{provider}"), &[])
         .await;
     assert_eq!(fixtures::audit_count(pool, "api_key.revoke").await, 1);
+}
+
+#[actix_web::test]
+async fn a_revoked_key_is_replaced_alone_and_the_other_keeps_working() {
+    let app = support_app().await;
+    let pool = &app.db.pool;
+    let provider = fixtures::provider(pool, "Ticketis", "public").await;
+    let page = format!("/backoffice/providers/{provider}");
+    let (_, integration) = fixtures::key(pool, provider, Environment::Integration).await;
+    let (production_id, _) = fixtures::key(pool, provider, Environment::Production).await;
+    let html = app.get_html(&page).await;
+    assert!(
+        !html.contains("Issue a key pair") && !html.contains("Issue a new"),
+        "both keys work: nothing to issue"
+    );
+
+    let revoke = format!("/backoffice/keys/{production_id}/revoke");
+    app.post_form(&revoke, &revoke, &[]).await;
+    let html = app.get_html(&page).await;
+    assert!(html.contains("Issue a new production key"), "{html}");
+    assert!(!html.contains("Issue a key pair"));
+
+    let issued = app.post_form(&format!("{page}/keys"), &page, &[]).await;
+    assert_eq!(issued.status(), 303);
+    let html = app.get_html(&page).await;
+    assert!(html.contains("A new production key was issued"), "{html}");
+    assert!(!html.contains("Issue a new production key"));
+    let keys: Vec<(String, bool)> = sqlx::query_as(
+        "SELECT environment::text, revealed_at IS NULL AND revoked_at IS NULL
+           FROM api_key WHERE provider_id = $1 ORDER BY id",
+    )
+    .bind(provider)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        keys,
+        [
+            ("integration".to_owned(), false),
+            ("production".to_owned(), false),
+            ("production".to_owned(), true),
+        ]
+    );
+    assert_eq!(whoami(&app, &integration).await, 200, "untouched");
+    assert_eq!(
+        fixtures::queued_emails(pool, "api_key_reveal", "tech@provider.example")
+            .await
+            .len(),
+        1
+    );
+}
+
+#[actix_web::test]
+async fn a_new_contact_gets_fresh_links_and_the_former_one_cannot_reveal() {
+    let app = support_app().await;
+    let pool = &app.db.pool;
+    let provider = fixtures::provider(pool, "Ticketis", "public").await;
+    let page = format!("/backoffice/providers/{provider}");
+    app.post_form(&format!("{page}/keys"), &page, &[]).await;
+    let former = path_of(&queued_link(pool, "api_key_reveal", "integration").await);
+
+    let edited = app
+        .post_form(
+            &format!("{page}/edit"),
+            &format!("{page}/edit"),
+            &[
+                ("name", "Ticketis"),
+                ("kind", "public"),
+                ("contact_email", "new-tech@provider.example"),
+                ("offerer_siren", ""),
+            ],
+        )
+        .await;
+    assert_eq!(edited.status(), 303);
+    let html = app.get_html(&page).await;
+    assert!(
+        html.contains("were sent again to new-tech@provider.example"),
+        "{html}"
+    );
+    assert_eq!(
+        fixtures::queued_emails(pool, "api_key_reveal", "new-tech@provider.example")
+            .await
+            .len(),
+        2
+    );
+    let (_, _, old) = reveal(&app, &new_client(), &former).await;
+    assert!(old.contains("no longer works"), "{old}");
+    let fresh = path_of(&queued_link(pool, "api_key_reveal", "integration").await);
+    let (status, _, shown) = reveal(&app, &new_client(), &fresh).await;
+    assert_eq!(status, 200);
+    assert_eq!(whoami(&app, &key_on(&shown)).await, 200);
+    assert_eq!(fixtures::audit_count(pool, "api_key.resend_link").await, 2);
+
+    // A change that keeps the contact sends nothing.
+    app.post_form(
+        &format!("{page}/edit"),
+        &format!("{page}/edit"),
+        &[
+            ("name", "Ticketis SA"),
+            ("kind", "public"),
+            ("contact_email", "new-tech@provider.example"),
+            ("offerer_siren", ""),
+        ],
+    )
+    .await;
+    assert_eq!(fixtures::audit_count(pool, "api_key.resend_link").await, 2);
+}
+
+#[actix_web::test]
+async fn no_link_is_sent_for_a_deactivated_provider() {
+    let app = support_app().await;
+    let pool = &app.db.pool;
+    let provider = fixtures::provider(pool, "Ticketis", "public").await;
+    let page = format!("/backoffice/providers/{provider}");
+    app.post_form(&format!("{page}/keys"), &page, &[]).await;
+    let key = key_id(pool, provider, "integration", "unrevealed").await;
+    app.post_form(&format!("{page}/deactivate"), &page, &[])
+        .await;
+    let resent = app
+        .post_form(&format!("/backoffice/keys/{key}/resend"), &page, &[])
+        .await;
+    assert_eq!(resent.status(), 303);
+    assert!(
+        app.get_html(&page)
+            .await
+            .contains("reactivate it before sending a link")
+    );
+    assert_eq!(fixtures::audit_count(pool, "api_key.resend_link").await, 0);
 }
 
 #[actix_web::test]

@@ -25,6 +25,7 @@ use crate::db::providers::{self, Provider};
 use crate::db::tokens;
 use crate::domain::{Email, Environment};
 use crate::mail::{self, ApiKeyChangedEmail, KeyChange};
+use crate::web::access::ActingUser;
 use crate::web::error::PageError;
 use crate::web::{Layout, redirect, render, render_invalid};
 
@@ -72,7 +73,9 @@ async fn send_reveal_link(
 #[derive(Deserialize)]
 pub struct EmptyForm {}
 
-/// One key per environment, each revealed through its own emailed link.
+/// One key per environment, each revealed through its own emailed link:
+/// both for a new provider, or the one environment whose key was revoked
+/// or has expired (the other keeps working).
 pub async fn issue_pair(
     agent: SupportAgent,
     path: web::Path<IdPath>,
@@ -104,11 +107,12 @@ pub async fn issue_pair(
         return Ok(redirect(&href));
     }
     let existing = keys::list_for_provider(&mut *tx, provider.id).await?;
-    if existing.iter().any(|k| k.state().is_live()) {
+    let missing = keys::environments_without_live_key(&existing, Utc::now());
+    if missing.is_empty() {
         user.session.flash(
             FlashKind::Info,
             format!(
-                "{} already has keys in use or awaiting reveal: roll a key to replace it, or re-send its link.",
+                "{} already has a key in use or awaiting reveal in each environment: roll a key to replace it, or re-send its link.",
                 provider.name
             ),
         );
@@ -116,7 +120,7 @@ pub async fn issue_pair(
     }
     let by = agent_of(&user, &req);
     let mut prefixes = Vec::new();
-    for environment in Environment::ALL {
+    for &environment in &missing {
         let (key_id, prefix) =
             keys::insert_unrevealed(&mut *tx, provider.id, environment, user.id(), None).await?;
         send_reveal_link(
@@ -142,16 +146,67 @@ pub async fn issue_pair(
         prefixes.push(prefix.as_str().to_owned());
     }
     tx.commit().await?;
+    let what = match missing.as_slice() {
+        [environment] => format!("A new {} key was issued", environment.as_str()),
+        _ => "A key pair was issued".to_owned(),
+    };
     user.session.flash(
         FlashKind::Success,
         format!(
-            "A key pair was issued ({}). {} receives one single-use link per key, valid {}.",
+            "{what} ({}). {} receives one single-use link per key, valid {}.",
             prefixes.join(", "),
             provider.contact_email,
             mail::templates::human_duration(mail::API_KEY_REVEAL_TTL),
         ),
     );
     Ok(redirect(&href))
+}
+
+/// Fresh reveal links, to the provider's current contact, for each of its
+/// keys nobody has revealed yet; their earlier links stop working. Called
+/// when the contact changes, so a former contact's link cannot reveal a key.
+/// Returns the keys' prefixes.
+pub(super) async fn resend_pending_links(
+    tx: &mut Transaction<'_, Postgres>,
+    settings: &Settings,
+    provider: &Provider,
+    by: &ActingUser<'_>,
+) -> Result<Vec<String>, PageError> {
+    let mut prefixes = Vec::new();
+    for listed in keys::list_for_provider(&mut **tx, provider.id).await? {
+        if listed.state() != KeyState::AwaitingReveal {
+            continue;
+        }
+        // Locked and read again: a reveal may have happened meanwhile.
+        let Some(key) = keys::find(&mut **tx, listed.id, true).await? else {
+            continue;
+        };
+        if key.state() != KeyState::AwaitingReveal {
+            continue;
+        }
+        send_reveal_link(
+            tx,
+            settings,
+            provider,
+            key.id,
+            key.environment(),
+            &key.prefix,
+        )
+        .await?;
+        AuditEvent::new(by.actor(), "api_key.resend_link")
+            .target("api_key", key.id)
+            .provider(provider.id)
+            .details(serde_json::json!({
+                "prefix": key.prefix,
+                "reveal_link_sent_to": provider.contact_email,
+                "reason": "contact_email changed",
+            }))
+            .client(&by.client)
+            .record(&mut **tx)
+            .await?;
+        prefixes.push(key.prefix);
+    }
+    Ok(prefixes)
 }
 
 /// The key `id` and its provider, the key locked for the transaction.
@@ -189,6 +244,16 @@ pub async fn resend_link(
                 "{} is {}: only a key awaiting reveal gets a new link. Roll it to replace it.",
                 key.prefix,
                 key.state().label().to_lowercase()
+            ),
+        );
+        return Ok(redirect(&href));
+    }
+    if !provider.is_active {
+        user.session.flash(
+            FlashKind::Error,
+            format!(
+                "{} is deactivated: reactivate it before sending a link.",
+                provider.name
             ),
         );
         return Ok(redirect(&href));

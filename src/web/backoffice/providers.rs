@@ -3,6 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use chrono::Utc;
 use serde::Deserialize;
 use sqlx::{PgPool, Postgres, Transaction};
 
@@ -10,13 +11,14 @@ use super::{IdPath, agent_of};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::ProtectedForm;
 use crate::auth::session::{FlashKind, SupportAgent};
+use crate::config::Settings;
 use crate::db::audit::AuditEvent;
 use crate::db::constraint::is_violation;
 use crate::db::keys::{self, KeyLine};
 use crate::db::providers::{
     self, AccessibleVenue, Provider, ProviderFilter, ProviderKind, ProviderLine,
 };
-use crate::domain::{Email, Siren, required_text};
+use crate::domain::{Email, Environment, Siren, required_line};
 use crate::web::error::PageError;
 use crate::web::pro::{PER_PAGE, Pager, query_value};
 use crate::web::{Layout, redirect, render, render_invalid, search_text};
@@ -82,7 +84,7 @@ impl ProviderForm {
         db: &PgPool,
     ) -> Result<Result<ProviderInput, ProviderFormErrors>, sqlx::Error> {
         let mut errors = ProviderFormErrors::default();
-        let name = required_text(&self.name, "The provider's name", 140)
+        let name = required_line(&self.name, "The provider's name", 140)
             .map_err(|e| errors.name = Some(e.to_string()))
             .ok();
         let kind = self
@@ -393,6 +395,7 @@ pub async fn update(
     path: web::Path<IdPath>,
     req: HttpRequest,
     pool: web::Data<PgPool>,
+    settings: web::Data<Settings>,
     form: ProtectedForm<ProviderForm>,
 ) -> Result<HttpResponse, PageError> {
     let SupportAgent(user) = agent;
@@ -467,9 +470,25 @@ pub async fn update(
         .client(&by.client)
         .record(&mut *tx)
         .await?;
+    // Links sent to the former contact must not reveal a key any more.
+    let mut resent = Vec::new();
+    if changed.contains(&"contact_email") {
+        let updated = providers::find(&mut *tx, provider.id)
+            .await?
+            .ok_or(PageError::NotFound)?;
+        resent = super::keys::resend_pending_links(&mut tx, &settings, &updated, &by).await?;
+    }
     tx.commit().await?;
-    user.session
-        .flash(FlashKind::Success, format!("{} was updated.", input.name));
+    let mut message = format!("{} was updated.", input.name);
+    if !resent.is_empty() {
+        message.push_str(&format!(
+            " The reveal links of {} were sent again to {}; the ones sent to {} no longer work.",
+            resent.join(", "),
+            input.contact.as_str(),
+            provider.contact_email
+        ));
+    }
+    user.session.flash(FlashKind::Success, message);
     Ok(redirect(&format!("/backoffice/providers/{}", provider.id)))
 }
 
@@ -509,7 +528,9 @@ struct ProviderPage {
     provider: Provider,
     offerer: Option<(i64, String, String)>,
     keys: Vec<KeyLine>,
-    can_issue_pair: bool,
+    /// The environments "issue keys" would give a key to (none while
+    /// deactivated or while each has a live key).
+    to_issue: Vec<Environment>,
     access: Vec<OffererAccess>,
     venue_count: usize,
 }
@@ -537,7 +558,11 @@ pub async fn page(
         None => None,
     };
     let keys = keys::list_for_provider(pool.get_ref(), provider.id).await?;
-    let can_issue_pair = provider.is_active && !keys.iter().any(|k| k.state().is_live());
+    let to_issue = if provider.is_active {
+        keys::environments_without_live_key(&keys, Utc::now())
+    } else {
+        Vec::new()
+    };
     let venues = providers::accessible_venues(pool.get_ref(), provider.id).await?;
     let venue_count = venues.len();
     render(&ProviderPage {
@@ -546,7 +571,7 @@ pub async fn page(
         provider,
         offerer,
         keys,
-        can_issue_pair,
+        to_issue,
         access: group_by_offerer(venues),
         venue_count,
     })
