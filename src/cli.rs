@@ -405,7 +405,7 @@ mod operator {
     use crate::domain::{ApiKeyPrefix, Email, Environment, Siret};
 
     pub async fn create_provider(name: String, kind: ProviderKind, contact: String) -> CliResult {
-        let name = crate::domain::required_text(&name, "--name", 140)?;
+        let name = crate::domain::required_line(&name, "--name", 140)?;
         let contact = Email::parse(&contact).map_err(|e| anyhow::anyhow!("--contact: {e}"))?;
         with_database(None, |db| async move {
             db.migrate().await?;

@@ -16,7 +16,7 @@ use crate::config::Secret;
 use crate::db::audit::{Actor, AuditEvent};
 use crate::db::tokens::{self, TokenPurpose, TokenSubject};
 use crate::db::users;
-use crate::domain::required_text;
+use crate::domain::required_line;
 use crate::mail;
 
 #[derive(Template)]
@@ -117,7 +117,7 @@ async fn accept(
             error: Some(message),
         })
     };
-    let display_name = match required_text(&form.display_name, "Your name", 100) {
+    let display_name = match required_line(&form.display_name, "Your name", 100) {
         Ok(name) => name,
         Err(e) => return again(e.to_string()),
     };

@@ -13,7 +13,7 @@ use crate::auth::csrf::ProtectedForm;
 use crate::auth::session::TypedSession;
 use crate::db::audit::{Actor, AuditEvent};
 use crate::db::providers::ProviderKind;
-use crate::domain::{Email, Siren, required_text};
+use crate::domain::{Email, Siren, required_line, required_text};
 use crate::mail::{self, AccountRequestReceivedEmail};
 use crate::web::account::client_info;
 use crate::web::error::PageError;
@@ -101,7 +101,7 @@ struct Valid {
 
 fn validate(form: &RequestForm) -> Result<Valid, Box<Errors>> {
     let mut errors = Errors::default();
-    let company_name = required_text(&form.company_name, "The company name", 140)
+    let company_name = required_line(&form.company_name, "The company name", 140)
         .map_err(|e| errors.company_name = Some(e.to_string()))
         .ok();
     let siren = Siren::parse(&form.siren)

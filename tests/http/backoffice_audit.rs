@@ -186,6 +186,9 @@ async fn backoffice_audit_filters_by_actor_offerer_provider_action_and_dates() {
     for (query, message) in [
         ("from=2026-13-01", "is not a date"),
         ("to=yesterday", "is not a date"),
+        ("from=-5000-01-01", "is not a date"),
+        ("to=-4714-11-23", "is not a date"),
+        ("from=12026-01-01", "is not a date"),
         ("offerer=abc", "9-digit SIREN"),
         ("offerer=552100554", "No offerer has the SIREN"),
         ("from=2026-12-02&to=2026-12-01", "after"),

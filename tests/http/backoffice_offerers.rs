@@ -773,7 +773,8 @@ async fn backoffice_invites_a_new_member_who_joins_through_the_emailed_link() {
 type FormPost = (String, String, Vec<(&'static str, &'static str)>);
 
 #[actix_web::test]
-async fn backoffice_forms_refuse_control_characters_without_an_error_page() {
+async fn backoffice_forms_refuse_control_characters_blank_names_and_line_breaks_without_an_error_page()
+ {
     let w = World::new().await;
     let page = w.offerer_path();
     let pending = w.new_offerer("Cinéma Lumière", OTHER_SIREN).await;
@@ -789,6 +790,24 @@ async fn backoffice_forms_refuse_control_characters_without_an_error_page() {
             "/backoffice/offerers".into(),
             "/backoffice/offerers/new".into(),
             vec![("name", "Name"), ("siren", "5521\u{0}00554")],
+        ),
+        (
+            "/backoffice/offerers".into(),
+            "/backoffice/offerers/new".into(),
+            vec![("name", "\u{200b}"), ("siren", "552100554")],
+        ),
+        (
+            "/backoffice/offerers".into(),
+            "/backoffice/offerers/new".into(),
+            vec![
+                ("name", "Acme\r\nBcc: x@example.org"),
+                ("siren", "552100554"),
+            ],
+        ),
+        (
+            format!("{page}/venues"),
+            format!("{page}/venues/new"),
+            venue_fields("Salle\nC", "", "itinerant"),
         ),
         (
             format!("{pending_page}/reject"),

@@ -84,9 +84,15 @@ fn parse_date(typed: &str, label: &str, errors: &mut Vec<String>) -> Option<Naiv
     if typed.is_empty() {
         return None;
     }
+    // Four-digit years only: chrono reads signed and five-digit years that
+    // PostgreSQL timestamps cannot hold.
+    let four_digit_year = typed
+        .split('-')
+        .next()
+        .is_some_and(|year| year.len() == 4 && year.bytes().all(|b| b.is_ascii_digit()));
     match NaiveDate::parse_from_str(typed, "%Y-%m-%d") {
-        Ok(date) => Some(date),
-        Err(_) => {
+        Ok(date) if four_digit_year => Some(date),
+        _ => {
             errors.push(format!(
                 "{label}: “{typed}” is not a date; write it as YYYY-MM-DD, e.g. 2026-12-03."
             ));

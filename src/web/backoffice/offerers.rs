@@ -18,7 +18,7 @@ use crate::db::offerers::{
     self, BackofficeVenueLine, Member, Offerer, OffererListLine, OffererRecord, OffererStatus,
     ProviderWithAccess, StatusFilter,
 };
-use crate::domain::{Email, Siren, required_text};
+use crate::domain::{Email, Siren, required_line, required_text};
 use crate::web::account::client_info;
 use crate::web::error::PageError;
 use crate::web::membership::{AddMemberError, AddMemberOutcome, add_member};
@@ -160,7 +160,7 @@ async fn create(
         siren_error: None,
         existing: None,
     };
-    let name = required_text(&form.name, "The name", 140)
+    let name = required_line(&form.name, "The name", 140)
         .map_err(|e| page.name_error = Some(e.to_string()))
         .ok();
     let siren = Siren::parse(&form.siren)

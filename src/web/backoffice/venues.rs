@@ -18,7 +18,9 @@ use crate::db::audit::{Actor, AuditEvent};
 use crate::db::constraint;
 use crate::db::offerers::OffererRecord;
 use crate::db::venues::{self, VenueFields, VenueRecord};
-use crate::domain::{ActivityDomain, PostalCode, Siret, optional_text, required_text};
+use crate::domain::{
+    ActivityDomain, PostalCode, Siret, optional_line, optional_text, required_line,
+};
 use crate::web::account::client_info;
 use crate::web::error::PageError;
 use crate::web::{Layout, redirect, render, render_invalid};
@@ -105,11 +107,11 @@ fn check(
     };
     let name = take(
         "name",
-        required_text(&form.name, "The venue's name", 140).map_err(|e| e.to_string()),
+        required_line(&form.name, "The venue's name", 140).map_err(|e| e.to_string()),
     );
     let address = take(
         "address",
-        required_text(&form.address, "The address", 200).map_err(|e| e.to_string()),
+        required_line(&form.address, "The address", 200).map_err(|e| e.to_string()),
     );
     let postal_code = take(
         "postal_code",
@@ -119,7 +121,7 @@ fn check(
     );
     let city = take(
         "city",
-        required_text(&form.city, "The city", 100).map_err(|e| e.to_string()),
+        required_line(&form.city, "The city", 100).map_err(|e| e.to_string()),
     );
     let activity_domain = take(
         "activity_domain",
@@ -127,7 +129,7 @@ fn check(
             .map(|d| d.code().to_owned())
             .map_err(|_| "Choose the venue's main activity.".to_owned()),
     );
-    let public_name = optional_text(&form.public_name, "The public name", 140)
+    let public_name = optional_line(&form.public_name, "The public name", 140)
         .map_err(|e| errors.add("public_name", e.to_string()))
         .unwrap_or_default();
     let siret_comment = optional_text(&form.siret_comment, "The comment", 1000)
