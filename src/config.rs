@@ -147,13 +147,18 @@ pub fn default_data_dir() -> PathBuf {
 impl Settings {
     /// Read every setting from the environment. `bind_override` comes from `--bind`.
     pub fn from_env(bind_override: Option<String>) -> Result<Self, ConfigError> {
-        let bind_raw = bind_override
-            .or_else(|| env_var("BIND_ADDRESS"))
-            .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        // Errors name where the address came from: the flag or the variable.
+        let (bind_source, bind_raw) = match bind_override {
+            Some(flag) => ("--bind", flag),
+            None => (
+                "BIND_ADDRESS",
+                env_var("BIND_ADDRESS").unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
+            ),
+        };
         let bind: SocketAddr = bind_raw.trim().parse().map_err(|_| {
             invalid(
-                "BIND_ADDRESS",
-                format!("must look like 127.0.0.1:8080, not {bind_raw:?}"),
+                bind_source,
+                format!("must look like 127.0.0.1:8080 (an IP address, not a host name), not {bind_raw:?}"),
             )
         })?;
         let data_dir = env_var("VENUE_ACCESS_DATA_DIR")

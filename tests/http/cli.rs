@@ -221,6 +221,10 @@ async fn bad_operator_input_fails_with_one_clear_line() {
             ],
             "no venue",
         ),
+        (
+            vec!["serve", "--bind", "localhost:8096"],
+            "--bind must look like",
+        ),
     ] {
         let (ok, _, err) = venue_access(&app, &args);
         assert!(!ok, "{args:?} should fail");

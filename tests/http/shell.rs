@@ -17,6 +17,10 @@ async fn health_and_readiness_answer_json() {
         ready.json::<serde_json::Value>().await.unwrap()["status"],
         "ready"
     );
+    for probe in ["/healthz", "/readyz"] {
+        let head = app.client.head(app.url(probe)).send().await.unwrap();
+        assert_eq!(head.status(), 200, "HEAD {probe}");
+    }
 }
 
 #[actix_web::test]
