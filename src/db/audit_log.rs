@@ -73,13 +73,36 @@ pub struct AuditLine {
 }
 
 impl AuditLine {
-    /// The details as compact JSON; empty when there are none.
-    pub fn details_text(&self) -> String {
-        match &self.details {
-            Value::Null => String::new(),
-            Value::Object(map) if map.is_empty() => String::new(),
+    /// The details as `(name, value)` lines for people to read: strings
+    /// without quotes, lists of plain values joined by commas, anything
+    /// nested as compact JSON. Empty when there are none.
+    pub fn details_lines(&self) -> Vec<(String, String)> {
+        details_lines(&self.details)
+    }
+}
+
+fn details_lines(details: &Value) -> Vec<(String, String)> {
+    fn plain(value: &Value) -> String {
+        match value {
+            Value::String(text) => text.clone(),
+            Value::Null => "—".to_owned(),
+            Value::Array(items)
+                if items
+                    .iter()
+                    .all(|i| !matches!(i, Value::Array(_) | Value::Object(_))) =>
+            {
+                items.iter().map(plain).collect::<Vec<_>>().join(", ")
+            }
             other => other.to_string(),
         }
+    }
+    match details {
+        Value::Null => Vec::new(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(name, value)| (name.replace('_', " "), plain(value)))
+            .collect(),
+        other => vec![("details".to_owned(), plain(other))],
     }
 }
 
@@ -171,7 +194,41 @@ pub async fn actions(db: &PgPool) -> Result<Vec<String>, sqlx::Error> {
 
 #[cfg(test)]
 mod tests {
+    use serde_json::json;
+
     use super::*;
+
+    #[test]
+    fn details_read_as_lines() {
+        let cases = [
+            (json!(null), vec![]),
+            (json!({}), vec![]),
+            (
+                json!({ "prefix": "integration_ab12", "venues": 2, "changed": ["name", "kind"] }),
+                vec![
+                    ("changed", "name, kind"),
+                    ("prefix", "integration_ab12"),
+                    ("venues", "2"),
+                ],
+            ),
+            (
+                json!({ "reveal_link_sent_to": "a@b.example", "reason": null, "old": { "a": 1 } }),
+                vec![
+                    ("old", "{\"a\":1}"),
+                    ("reason", "—"),
+                    ("reveal link sent to", "a@b.example"),
+                ],
+            ),
+            (json!("free text"), vec![("details", "free text")]),
+        ];
+        for (details, expected) in cases {
+            let expected: Vec<(String, String)> = expected
+                .into_iter()
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .collect();
+            assert_eq!(details_lines(&details), expected, "{details}");
+        }
+    }
 
     #[test]
     fn actions_are_exact_or_a_whole_resource() {
