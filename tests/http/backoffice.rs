@@ -930,6 +930,45 @@ async fn support_gives_private_access_to_chosen_venues_and_withdraws_it() {
 }
 
 #[actix_web::test]
+async fn two_approvals_at_once_make_one_provider_and_the_second_is_told() {
+    let app = support_app().await;
+    let pool = &app.db.pool;
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO provider_account_request (company_name, siren, contact_email, kind, description)
+         VALUES ('Billetel', '552100554', 'tech@billetel.example', 'public', 'Ticketing for cinemas') RETURNING id",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let page = format!("/backoffice/requests/{id}");
+    let token = csrf_token(&app.get_html(&page).await);
+    let approve = || {
+        app.client
+            .post(app.url(&format!("{page}/approve")))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("name", "Billetel"),
+                ("kind", "public"),
+                ("contact_email", "tech@billetel.example"),
+                ("offerer_siren", ""),
+            ])
+            .send()
+    };
+    let (first, second) = tokio::join!(approve(), approve());
+    assert_eq!(first.unwrap().status(), 303);
+    assert_eq!(second.unwrap().status(), 303);
+    let (providers,): (i64,) = sqlx::query_as("SELECT count(*) FROM provider")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(providers, 1);
+    assert_eq!(
+        fixtures::audit_count(pool, "provider_request.approve").await,
+        1
+    );
+}
+
+#[actix_web::test]
 async fn a_rejected_request_tells_the_requester_why() {
     let app = support_app().await;
     let pool = &app.db.pool;

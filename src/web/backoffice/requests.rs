@@ -198,6 +198,17 @@ fn already_reviewed(user: &CurrentUser, request: &AccountRequest) -> HttpRespons
 
 /// Mark the request reviewed if it is still pending; `false` if someone
 /// reviewed it meanwhile.
+/// Lock the request for this transaction; false unless it is still pending.
+async fn lock_pending(tx: &mut sqlx::PgConnection, id: i64) -> Result<bool, sqlx::Error> {
+    let row: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM provider_account_request WHERE id = $1 AND status = 'pending' FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(tx)
+    .await?;
+    Ok(row.is_some())
+}
+
 async fn close_request(
     tx: &mut sqlx::PgConnection,
     id: i64,
@@ -251,6 +262,13 @@ pub async fn approve(
         }
     };
     let mut tx = pool.begin().await?;
+    // Locked first: of two approvals at once, the second waits, then says
+    // the request was reviewed (rather than "the name is taken").
+    if !lock_pending(&mut tx, request.id).await? {
+        drop(tx);
+        let request = load(&pool, path.id).await?;
+        return Ok(already_reviewed(&user, &request));
+    }
     let provider_id = match create_provider(&mut tx, &user, &req, &input, Some(request.id)).await? {
         Ok(id) => id,
         Err(message) => {
