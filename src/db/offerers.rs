@@ -13,6 +13,7 @@ pub struct Offerer {
     pub id: i64,
     pub name: String,
     pub siren: String,
+    pub status: OffererStatus,
 }
 
 /// The active offerer `offerer_id`, only if `user_id` belongs to it.
@@ -22,7 +23,7 @@ pub async fn find_for_member<'e>(
     offerer_id: i64,
 ) -> Result<Option<Offerer>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT o.id, o.name, o.siren
+        "SELECT o.id, o.name, o.siren, o.status
            FROM offerer o
            JOIN membership m ON m.offerer_id = o.id AND m.user_id = $1
           WHERE o.id = $2 AND o.is_active",
@@ -219,6 +220,15 @@ pub enum OffererStatus {
 }
 
 impl OffererStatus {
+    pub fn is_new(&self) -> bool {
+        *self == OffererStatus::New
+    }
+    pub fn is_validated(&self) -> bool {
+        *self == OffererStatus::Validated
+    }
+    pub fn is_rejected(&self) -> bool {
+        *self == OffererStatus::Rejected
+    }
     pub fn label(&self) -> &'static str {
         match self {
             OffererStatus::New => "awaiting validation",

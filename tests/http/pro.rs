@@ -124,6 +124,44 @@ async fn the_offerer_page_lists_venues_with_the_providers_that_have_access() {
 }
 
 #[actix_web::test]
+async fn members_see_whether_their_offerer_is_validated() {
+    let w = World::new().await;
+    let pool = &w.app.db.pool;
+    let page = format!("/pro/offerers/{}", w.mine);
+    let validated = w.app.get_html(&page).await;
+    assert!(!validated.contains("awaiting validation") && !validated.contains("did not validate"));
+    assert!(!w.app.get_html("/pro").await.contains("awaiting validation"));
+
+    for (status, home_badge, banner) in [
+        (
+            "new",
+            "awaiting validation",
+            "pass Culture is still checking",
+        ),
+        ("rejected", "rejected", "pass Culture did not validate"),
+    ] {
+        sqlx::query("UPDATE offerer SET status = $2::offerer_status WHERE id = $1")
+            .bind(w.mine)
+            .bind(status)
+            .execute(pool)
+            .await
+            .unwrap();
+        assert!(
+            w.app.get_html("/pro").await.contains(home_badge),
+            "{status}"
+        );
+        assert!(w.app.get_html(&page).await.contains(banner), "{status}");
+        assert!(
+            w.app
+                .get_html(&format!("{page}/history"))
+                .await
+                .contains(banner),
+            "every offerer page says it"
+        );
+    }
+}
+
+#[actix_web::test]
 async fn long_venue_lists_are_paginated_by_fifty() {
     let w = World::new().await;
     for nic in 10..63 {

@@ -11,7 +11,7 @@ use super::{IdPath, agent_of};
 use crate::auth::csrf::ProtectedForm;
 use crate::auth::session::{FlashKind, SupportAgent};
 use crate::db::grants::GrantChannel;
-use crate::db::offerers::{Offerer, contains_pattern};
+use crate::db::offerers::{Offerer, OffererStatus, contains_pattern};
 use crate::db::providers::{self, Provider};
 use crate::web::access::{self, ProviderRef, VenueRef};
 use crate::web::error::PageError;
@@ -62,7 +62,7 @@ async fn load_provider(pool: &PgPool, id: i64) -> Result<Provider, PageError> {
 }
 
 async fn find_offerer(pool: &PgPool, id: i64) -> Result<Option<Offerer>, sqlx::Error> {
-    sqlx::query_as("SELECT id, name, siren FROM offerer WHERE id = $1")
+    sqlx::query_as("SELECT id, name, siren, status FROM offerer WHERE id = $1")
         .bind(id)
         .fetch_optional(pool)
         .await
@@ -271,6 +271,7 @@ struct GrantRow {
     offerer_id: i64,
     offerer_name: String,
     offerer_siren: String,
+    offerer_status: OffererStatus,
     channel: GrantChannel,
     revoked: bool,
 }
@@ -280,7 +281,7 @@ async fn load_grant(pool: &PgPool, id: i64) -> Result<GrantRow, PageError> {
         "SELECT g.id, p.id AS provider_id, p.name AS provider_name, p.contact_email,
                 v.id AS venue_id, v.name AS venue_name, v.siret, v.city,
                 o.id AS offerer_id, o.name AS offerer_name, o.siren AS offerer_siren,
-                g.channel, g.revoked_at IS NOT NULL AS revoked
+                o.status AS offerer_status, g.channel, g.revoked_at IS NOT NULL AS revoked
            FROM venue_access_grant g
            JOIN provider p ON p.id = g.provider_id
            JOIN venue v ON v.id = g.venue_id
@@ -345,6 +346,7 @@ pub async fn withdraw(
         id: grant.offerer_id,
         name: grant.offerer_name.clone(),
         siren: grant.offerer_siren.clone(),
+        status: grant.offerer_status,
     };
     let withdrawn = access::withdraw_access(
         &pool,

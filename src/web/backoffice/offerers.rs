@@ -547,6 +547,7 @@ async fn add_member_to_offerer(
         id: offerer.id,
         name: offerer.name.clone(),
         siren: offerer.siren.clone(),
+        status: offerer.status,
     };
     let outcome = add_member(
         &pool,

@@ -19,7 +19,7 @@ use sqlx::{FromRow, PgPool};
 use super::error::PageError;
 use super::{Layout, render};
 use crate::auth::session::ProUser;
-use crate::db::offerers::{self, Offerer};
+use crate::db::offerers::{self, Offerer, OffererStatus};
 use crate::db::venues::{self, Venue};
 
 /// Lines per page in long lists.
@@ -30,6 +30,7 @@ pub struct OffererSummary {
     pub id: i64,
     pub name: String,
     pub siren: String,
+    pub status: OffererStatus,
     pub venue_count: i64,
     pub provider_count: i64,
 }
@@ -46,7 +47,7 @@ struct ProHome {
 async fn home(user: ProUser, pool: web::Data<PgPool>) -> Result<HttpResponse, PageError> {
     let ProUser(user) = user;
     let offerers: Vec<OffererSummary> = sqlx::query_as(
-        "SELECT o.id, o.name, o.siren,
+        "SELECT o.id, o.name, o.siren, o.status,
                 (SELECT count(*) FROM venue v WHERE v.offerer_id = o.id AND v.is_active) AS venue_count,
                 (SELECT count(DISTINCT g.provider_id) FROM venue_access_grant g
                    JOIN venue v ON v.id = g.venue_id
