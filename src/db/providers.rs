@@ -80,6 +80,20 @@ pub async fn find<'e>(db: impl PgExecutor<'e>, id: i64) -> Result<Option<Provide
     .await
 }
 
+/// The provider `id`, locked until the end of the transaction: what a
+/// change compares against, and what issuing keys serialises on.
+pub async fn find_for_update<'e>(
+    db: impl PgExecutor<'e>,
+    id: i64,
+) -> Result<Option<Provider>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM provider WHERE id = $1 FOR UPDATE"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
 /// One line of support's provider list.
 #[derive(Debug, Clone, FromRow)]
 pub struct ProviderLine {

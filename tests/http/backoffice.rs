@@ -656,6 +656,80 @@ async fn a_new_contact_gets_fresh_links_and_the_former_one_cannot_reveal() {
 }
 
 #[actix_web::test]
+async fn two_edits_at_once_leave_the_links_with_the_final_contact() {
+    let app = support_app().await;
+    let pool = &app.db.pool;
+    for round in 0..5 {
+        let provider = fixtures::provider(pool, &format!("Ticketis {round}"), "public").await;
+        let page = format!("/backoffice/providers/{provider}");
+        app.post_form(&format!("{page}/keys"), &page, &[]).await;
+        let token = csrf_token(&app.get_html(&format!("{page}/edit")).await);
+        let edit = |name: String, contact: &'static str| {
+            let form = vec![
+                ("csrf_token", token.clone()),
+                ("name", name),
+                ("kind", "public".to_owned()),
+                ("contact_email", contact.to_owned()),
+                ("offerer_siren", String::new()),
+            ];
+            app.client
+                .post(app.url(&format!("{page}/edit")))
+                .form(&form)
+                .send()
+        };
+        let (a, b) = tokio::join!(
+            edit(format!("Ticketis {round}"), "new@provider.example"),
+            edit(format!("Ticketis {round} SA"), "tech@provider.example"),
+        );
+        assert_eq!(a.unwrap().status(), 303);
+        assert_eq!(b.unwrap().status(), 303);
+        let (contact,): (String,) =
+            sqlx::query_as("SELECT contact_email FROM provider WHERE id = $1")
+                .bind(provider)
+                .fetch_one(pool)
+                .await
+                .unwrap();
+        // Each key's one working link went to whoever is the contact now.
+        let (live,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM one_time_token t JOIN api_key k ON k.id = t.api_key_id
+              WHERE k.provider_id = $1 AND t.used_at IS NULL AND t.voided_at IS NULL",
+        )
+        .bind(provider)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(live, 2, "round {round}: one live link per key");
+        for environment in ["integration", "production"] {
+            let (recipient, body): (String, String) = sqlx::query_as(
+                "SELECT recipient, body_text FROM email_outbox
+                  WHERE template = 'api_key_reveal' AND subject LIKE '%' || $1 || '%'
+                    AND subject LIKE '%Ticketis ' || $2 || '%'
+                  ORDER BY id DESC LIMIT 1",
+            )
+            .bind(environment)
+            .bind(round.to_string())
+            .fetch_one(pool)
+            .await
+            .unwrap();
+            assert_eq!(recipient, contact, "round {round} {environment}");
+            let link = path_of(&link_in(&body));
+            let opened = new_client()
+                .get(app.url(&link))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert!(
+                opened.contains("Reveal the key"),
+                "round {round} {environment}"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
 async fn no_link_is_sent_for_a_deactivated_provider() {
     let app = support_app().await;
     let pool = &app.db.pool;
@@ -675,6 +749,44 @@ async fn no_link_is_sent_for_a_deactivated_provider() {
             .contains("reactivate it before sending a link")
     );
     assert_eq!(fixtures::audit_count(pool, "api_key.resend_link").await, 0);
+
+    // A new contact while deactivated: the former contact's links die and
+    // none is sent until support re-sends them after reactivation.
+    let former = path_of(&queued_link(pool, "api_key_reveal", "integration").await);
+    app.post_form(
+        &format!("{page}/edit"),
+        &format!("{page}/edit"),
+        &[
+            ("name", "Ticketis"),
+            ("kind", "public"),
+            ("contact_email", "new-tech@provider.example"),
+            ("offerer_siren", ""),
+        ],
+    )
+    .await;
+    assert!(
+        app.get_html(&page)
+            .await
+            .contains("re-send them once the provider is reactivated")
+    );
+    let (_, _, old) = reveal(&app, &new_client(), &former).await;
+    assert!(old.contains("no longer works"), "{old}");
+    assert!(
+        fixtures::queued_emails(pool, "api_key_reveal", "new-tech@provider.example")
+            .await
+            .is_empty()
+    );
+    assert_eq!(fixtures::audit_count(pool, "api_key.void_links").await, 2);
+    app.post_form(&format!("{page}/reactivate"), &page, &[])
+        .await;
+    app.post_form(&format!("/backoffice/keys/{key}/resend"), &page, &[])
+        .await;
+    assert_eq!(
+        fixtures::queued_emails(pool, "api_key_reveal", "new-tech@provider.example")
+            .await
+            .len(),
+        1
+    );
 }
 
 #[actix_web::test]

@@ -87,14 +87,9 @@ pub async fn issue_pair(
     let SupportAgent(user) = agent;
     let mut tx = pool.begin().await?;
     // The provider row is locked so two clicks cannot issue two pairs.
-    let provider: Provider = sqlx::query_as(
-        "SELECT id, name, kind, is_active, contact_email, offerer_id, created_at
-           FROM provider WHERE id = $1 FOR UPDATE",
-    )
-    .bind(path.id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(PageError::NotFound)?;
+    let provider = providers::find_for_update(&mut *tx, path.id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     let href = provider_href(provider.id);
     if !provider.is_active {
         user.session.flash(
@@ -162,16 +157,26 @@ pub async fn issue_pair(
     Ok(redirect(&href))
 }
 
-/// Fresh reveal links, to the provider's current contact, for each of its
-/// keys nobody has revealed yet; their earlier links stop working. Called
-/// when the contact changes, so a former contact's link cannot reveal a key.
-/// Returns the keys' prefixes.
-pub(super) async fn resend_pending_links(
+/// What became of the reveal links of keys nobody had revealed when the
+/// provider's contact changed.
+pub(super) enum PendingLinks {
+    /// Fresh links went to the new contact (prefixes of the keys).
+    Resent(Vec<String>),
+    /// The provider is deactivated: the old links were voided and none sent;
+    /// support re-sends them after reactivation.
+    Voided(Vec<String>),
+}
+
+/// Called when the contact changes, so a former contact's link cannot
+/// reveal a key: each key awaiting reveal gets a fresh link to the current
+/// contact (none while the provider is deactivated), and its earlier links
+/// stop working.
+pub(super) async fn hand_pending_links_to_contact(
     tx: &mut Transaction<'_, Postgres>,
     settings: &Settings,
     provider: &Provider,
     by: &ActingUser<'_>,
-) -> Result<Vec<String>, PageError> {
+) -> Result<PendingLinks, PageError> {
     let mut prefixes = Vec::new();
     for listed in keys::list_for_provider(&mut **tx, provider.id).await? {
         if listed.state() != KeyState::AwaitingReveal {
@@ -184,29 +189,41 @@ pub(super) async fn resend_pending_links(
         if key.state() != KeyState::AwaitingReveal {
             continue;
         }
-        send_reveal_link(
-            tx,
-            settings,
-            provider,
-            key.id,
-            key.environment(),
-            &key.prefix,
-        )
-        .await?;
-        AuditEvent::new(by.actor(), "api_key.resend_link")
-            .target("api_key", key.id)
-            .provider(provider.id)
-            .details(serde_json::json!({
+        let event = if provider.is_active {
+            send_reveal_link(
+                tx,
+                settings,
+                provider,
+                key.id,
+                key.environment(),
+                &key.prefix,
+            )
+            .await?;
+            AuditEvent::new(by.actor(), "api_key.resend_link").details(serde_json::json!({
                 "prefix": key.prefix,
                 "reveal_link_sent_to": provider.contact_email,
                 "reason": "contact_email changed",
             }))
+        } else {
+            tokens::void_for_api_key(&mut **tx, key.id).await?;
+            AuditEvent::new(by.actor(), "api_key.void_links").details(serde_json::json!({
+                "prefix": key.prefix,
+                "reason": "contact_email changed while the provider is deactivated",
+            }))
+        };
+        event
+            .target("api_key", key.id)
+            .provider(provider.id)
             .client(&by.client)
             .record(&mut **tx)
             .await?;
         prefixes.push(key.prefix);
     }
-    Ok(prefixes)
+    Ok(if provider.is_active {
+        PendingLinks::Resent(prefixes)
+    } else {
+        PendingLinks::Voided(prefixes)
+    })
 }
 
 /// The key `id` and its provider, the key locked for the transaction.

@@ -7,6 +7,7 @@ use chrono::Utc;
 use serde::Deserialize;
 use sqlx::{PgPool, Postgres, Transaction};
 
+use super::keys::PendingLinks;
 use super::{IdPath, agent_of};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::ProtectedForm;
@@ -414,25 +415,31 @@ pub async fn update(
         Ok(input) => input,
         Err(errors) => return refuse(&user, provider, form, errors),
     };
+    let mut tx = pool.begin().await?;
+    // Compared with the provider as it is now, locked: of two edits at once
+    // the second sees what the first did (and its contact change).
+    let current = providers::find_for_update(&mut *tx, provider.id)
+        .await?
+        .ok_or(PageError::NotFound)?;
     let mut changed = Vec::new();
-    if input.name != provider.name {
+    if input.name != current.name {
         changed.push("name");
     }
-    if input.kind != provider.kind {
+    if input.kind != current.kind {
         changed.push("kind");
     }
-    if input.contact.as_str() != provider.contact_email {
+    if input.contact.as_str() != current.contact_email {
         changed.push("contact_email");
     }
-    if input.offerer.as_ref().map(|o| o.0) != provider.offerer_id {
+    if input.offerer.as_ref().map(|o| o.0) != current.offerer_id {
         changed.push("offerer");
     }
     if changed.is_empty() {
+        drop(tx);
         user.session
             .flash(FlashKind::Info, "Nothing was changed.".to_owned());
         return Ok(redirect(&format!("/backoffice/providers/{}", provider.id)));
     }
-    let mut tx = pool.begin().await?;
     let updated = providers::update(
         &mut *tx,
         provider.id,
@@ -471,22 +478,34 @@ pub async fn update(
         .record(&mut *tx)
         .await?;
     // Links sent to the former contact must not reveal a key any more.
-    let mut resent = Vec::new();
+    let mut links = None;
     if changed.contains(&"contact_email") {
         let updated = providers::find(&mut *tx, provider.id)
             .await?
             .ok_or(PageError::NotFound)?;
-        resent = super::keys::resend_pending_links(&mut tx, &settings, &updated, &by).await?;
+        links = Some(
+            super::keys::hand_pending_links_to_contact(&mut tx, &settings, &updated, &by).await?,
+        );
     }
     tx.commit().await?;
     let mut message = format!("{} was updated.", input.name);
-    if !resent.is_empty() {
-        message.push_str(&format!(
-            " The reveal links of {} were sent again to {}; the ones sent to {} no longer work.",
-            resent.join(", "),
-            input.contact.as_str(),
-            provider.contact_email
-        ));
+    match links {
+        Some(PendingLinks::Resent(prefixes)) if !prefixes.is_empty() => {
+            message.push_str(&format!(
+                " The reveal links of {} were sent again to {}; the ones sent to {} no longer work.",
+                prefixes.join(", "),
+                input.contact.as_str(),
+                current.contact_email
+            ));
+        }
+        Some(PendingLinks::Voided(prefixes)) if !prefixes.is_empty() => {
+            message.push_str(&format!(
+                " The reveal links sent to {} for {} no longer work; re-send them once the provider is reactivated.",
+                current.contact_email,
+                prefixes.join(", "),
+            ));
+        }
+        _ => {}
     }
     user.session.flash(FlashKind::Success, message);
     Ok(redirect(&format!("/backoffice/providers/{}", provider.id)))
