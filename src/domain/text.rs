@@ -55,9 +55,12 @@ pub fn optional_text(
     field_label: &str,
     max_chars: usize,
 ) -> Result<Option<String>, TextError> {
-    let text = input.trim().replace("\r\n", "\n");
-    // Only spaces and invisible format characters (zero-width space,
-    // joiners, byte order mark, soft hyphen) reads as empty.
+    // Spaces and invisible characters are trimmed from both ends (but for
+    // variation selectors, which belong to the emoji before them); text made
+    // only of them reads as empty.
+    let text = input
+        .trim_matches(|c: char| c.is_whitespace() || (is_invisible(c) && !is_variation_selector(c)))
+        .replace("\r\n", "\n");
     if text.chars().all(|c| c.is_whitespace() || is_invisible(c)) {
         return Ok(None);
     }
@@ -98,20 +101,54 @@ pub fn optional_line(
 }
 
 fn one_line(text: String, field_label: &str) -> Result<String, TextError> {
-    if text.contains(['\n', '\t']) {
+    if text.contains(['\n', '\t', '\u{2028}', '\u{2029}']) {
         return Err(TextError::LineBreak {
+            label: field_label.to_owned(),
+        });
+    }
+    // Direction overrides make a name display as something else (in page
+    // titles and email subjects): refused in one-line fields.
+    if text.chars().any(is_bidi_control) {
+        return Err(TextError::ControlCharacter {
             label: field_label.to_owned(),
         });
     }
     Ok(text)
 }
 
-/// Characters that show nothing on their own.
+/// Unicode's default-ignorable code points: characters that show nothing on
+/// their own (zero-width spaces and joiners, direction marks, fillers, tags,
+/// variation selectors, the byte order mark, the soft hyphen...).
 fn is_invisible(c: char) -> bool {
     matches!(
         c,
-        '\u{ad}' | '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}'
+        '\u{ad}'
+            | '\u{34f}'
+            | '\u{61c}'
+            | '\u{115f}'..='\u{1160}'
+            | '\u{17b4}'..='\u{17b5}'
+            | '\u{180b}'..='\u{180f}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{202a}'..='\u{202e}'
+            | '\u{2060}'..='\u{206f}'
+            | '\u{3164}'
+            | '\u{fe00}'..='\u{fe0f}'
+            | '\u{feff}'
+            | '\u{ffa0}'
+            | '\u{fff0}'..='\u{fff8}'
+            | '\u{1bca0}'..='\u{1bca3}'
+            | '\u{1d173}'..='\u{1d17a}'
+            | '\u{e0000}'..='\u{e0fff}'
     )
+}
+
+fn is_variation_selector(c: char) -> bool {
+    matches!(c, '\u{180b}'..='\u{180d}' | '\u{180f}' | '\u{fe00}'..='\u{fe0f}' | '\u{e0100}'..='\u{e01ef}')
+}
+
+/// Embeddings, overrides and isolates of the bidirectional algorithm.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Control characters are refused, except newline and tab.
@@ -162,7 +199,11 @@ mod tests {
             (" \n\t ", required.clone()),
             ("\u{a0}", required.clone()),
             ("\u{200b}", required.clone()),
-            (" \u{feff}\u{200d} ", required),
+            (" \u{feff}\u{200d} ", required.clone()),
+            ("\u{202e}", required.clone()),
+            ("\u{3164}\u{115f}", required.clone()),
+            ("\u{34f}\u{180e}", required.clone()),
+            ("\u{e0020}\u{fe0f}", required),
             ("abcdef", too_long.clone()),
             ("éééééé", too_long),
             ("a\u{0}b", control.clone()),
@@ -186,7 +227,18 @@ mod tests {
             ("  Le Rex \r\n", Ok("Le Rex".to_owned())),
             ("Acme\r\nBcc: x@example.org", Err(broken.clone())),
             ("Acme\nInc", Err(broken.clone())),
-            ("Acme\tInc", Err(broken)),
+            ("Acme\tInc", Err(broken.clone())),
+            ("Acme\u{2028}Corp", Err(broken.clone())),
+            ("Acme\u{2029}Corp", Err(broken)),
+            (
+                "Acme\u{202e}moc.exe",
+                Err(TextError::ControlCharacter {
+                    label: "Name".to_owned(),
+                }),
+            ),
+            ("\u{200b}Acme\u{feff}", Ok("Acme".to_owned())),
+            ("I ❤\u{fe0f}", Ok("I ❤\u{fe0f}".to_owned())),
+            ("👩\u{200d}🎤 Live", Ok("👩\u{200d}🎤 Live".to_owned())),
             (
                 "\u{200b}",
                 Err(TextError::Required {

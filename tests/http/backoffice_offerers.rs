@@ -805,6 +805,21 @@ async fn backoffice_forms_refuse_control_characters_blank_names_and_line_breaks_
             ],
         ),
         (
+            "/backoffice/offerers".into(),
+            "/backoffice/offerers/new".into(),
+            vec![("name", "Acme\u{2028}Corp"), ("siren", "552100554")],
+        ),
+        (
+            "/backoffice/offerers".into(),
+            "/backoffice/offerers/new".into(),
+            vec![("name", "Acme\u{202e}moc"), ("siren", "552100554")],
+        ),
+        (
+            "/backoffice/offerers".into(),
+            "/backoffice/offerers/new".into(),
+            vec![("name", "\u{3164}\u{115f}"), ("siren", "552100554")],
+        ),
+        (
             format!("{page}/venues"),
             format!("{page}/venues/new"),
             venue_fields("Salle\nC", "", "itinerant"),
