@@ -101,6 +101,27 @@ fn key_on(html: &str) -> String {
     html[start..end].to_owned()
 }
 
+/// Submit a public provider's edit form with this name and contact.
+async fn edit_public_provider(
+    app: &TestApp,
+    page: &str,
+    name: &str,
+    contact: &str,
+) -> reqwest::Response {
+    let form = format!("{page}/edit");
+    app.post_form(
+        &form,
+        &form,
+        &[
+            ("name", name),
+            ("kind", "public"),
+            ("contact_email", contact),
+            ("offerer_siren", ""),
+        ],
+    )
+    .await
+}
+
 async fn key_id(pool: &PgPool, provider_id: i64, environment: &str, state: &str) -> i64 {
     let condition = match state {
         "unrevealed" => "revealed_at IS NULL AND revoked_at IS NULL",
@@ -608,18 +629,7 @@ async fn a_new_contact_gets_fresh_links_and_the_former_one_cannot_reveal() {
     app.post_form(&format!("{page}/keys"), &page, &[]).await;
     let former = path_of(&queued_link(pool, "api_key_reveal", "integration").await);
 
-    let edited = app
-        .post_form(
-            &format!("{page}/edit"),
-            &format!("{page}/edit"),
-            &[
-                ("name", "Ticketis"),
-                ("kind", "public"),
-                ("contact_email", "new-tech@provider.example"),
-                ("offerer_siren", ""),
-            ],
-        )
-        .await;
+    let edited = edit_public_provider(&app, &page, "Ticketis", "new-tech@provider.example").await;
     assert_eq!(edited.status(), 303);
     let html = app.get_html(&page).await;
     assert!(
@@ -641,17 +651,7 @@ async fn a_new_contact_gets_fresh_links_and_the_former_one_cannot_reveal() {
     assert_eq!(fixtures::audit_count(pool, "api_key.resend_link").await, 2);
 
     // A change that keeps the contact sends nothing.
-    app.post_form(
-        &format!("{page}/edit"),
-        &format!("{page}/edit"),
-        &[
-            ("name", "Ticketis SA"),
-            ("kind", "public"),
-            ("contact_email", "new-tech@provider.example"),
-            ("offerer_siren", ""),
-        ],
-    )
-    .await;
+    edit_public_provider(&app, &page, "Ticketis SA", "new-tech@provider.example").await;
     assert_eq!(fixtures::audit_count(pool, "api_key.resend_link").await, 2);
 }
 
@@ -753,17 +753,7 @@ async fn no_link_is_sent_for_a_deactivated_provider() {
     // A new contact while deactivated: the former contact's links die and
     // none is sent until support re-sends them after reactivation.
     let former = path_of(&queued_link(pool, "api_key_reveal", "integration").await);
-    app.post_form(
-        &format!("{page}/edit"),
-        &format!("{page}/edit"),
-        &[
-            ("name", "Ticketis"),
-            ("kind", "public"),
-            ("contact_email", "new-tech@provider.example"),
-            ("offerer_siren", ""),
-        ],
-    )
-    .await;
+    edit_public_provider(&app, &page, "Ticketis", "new-tech@provider.example").await;
     assert!(
         app.get_html(&page)
             .await

@@ -373,22 +373,35 @@ async fn change_offerer(
 #[derive(Deserialize)]
 pub struct EmptyForm {}
 
-async fn validate(
+/// `/backoffice/offerers/{id}/{change}` for the changes that need no input.
+#[derive(Deserialize)]
+pub struct SimpleChangePath {
+    offerer_id: i64,
+    change: String,
+}
+
+/// Validate, deactivate or reactivate (the route admits only these).
+async fn simple_change(
     agent: SupportAgent,
-    path: web::Path<OffererPath>,
+    path: web::Path<SimpleChangePath>,
     req: HttpRequest,
     pool: web::Data<PgPool>,
     _form: ProtectedForm<EmptyForm>,
 ) -> Result<HttpResponse, PageError> {
     let SupportAgent(user) = agent;
-    let details = serde_json::json!({});
+    let change = match path.change.as_str() {
+        "validate" => Change::Validate,
+        "deactivate" => Change::Deactivate,
+        "reactivate" => Change::Reactivate,
+        _ => return Err(PageError::NotFound),
+    };
     change_offerer(
         &pool,
         &user,
         &client_info(&req),
         path.offerer_id,
-        Change::Validate,
-        details,
+        change,
+        serde_json::json!({}),
     )
     .await
 }
@@ -468,46 +481,6 @@ async fn deactivate_page(
         venue_count,
         provider_count,
     })
-}
-
-async fn deactivate(
-    agent: SupportAgent,
-    path: web::Path<OffererPath>,
-    req: HttpRequest,
-    pool: web::Data<PgPool>,
-    _form: ProtectedForm<EmptyForm>,
-) -> Result<HttpResponse, PageError> {
-    let SupportAgent(user) = agent;
-    let details = serde_json::json!({});
-    change_offerer(
-        &pool,
-        &user,
-        &client_info(&req),
-        path.offerer_id,
-        Change::Deactivate,
-        details,
-    )
-    .await
-}
-
-async fn reactivate(
-    agent: SupportAgent,
-    path: web::Path<OffererPath>,
-    req: HttpRequest,
-    pool: web::Data<PgPool>,
-    _form: ProtectedForm<EmptyForm>,
-) -> Result<HttpResponse, PageError> {
-    let SupportAgent(user) = agent;
-    let details = serde_json::json!({});
-    change_offerer(
-        &pool,
-        &user,
-        &client_info(&req),
-        path.offerer_id,
-        Change::Reactivate,
-        details,
-    )
-    .await
 }
 
 // ---------------------------------------------------------------------------
@@ -594,19 +567,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/offerers", web::post().to(create))
         .route("/offerers/new", web::get().to(new_page))
         .route("/offerers/{offerer_id}", web::get().to(detail))
-        .route("/offerers/{offerer_id}/validate", web::post().to(validate))
         .route("/offerers/{offerer_id}/reject", web::post().to(reject))
         .route(
             "/offerers/{offerer_id}/deactivate",
             web::get().to(deactivate_page),
         )
         .route(
-            "/offerers/{offerer_id}/deactivate",
-            web::post().to(deactivate),
-        )
-        .route(
-            "/offerers/{offerer_id}/reactivate",
-            web::post().to(reactivate),
+            "/offerers/{offerer_id}/{change:validate|deactivate|reactivate}",
+            web::post().to(simple_change),
         )
         .route(
             "/offerers/{offerer_id}/members",
