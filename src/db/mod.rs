@@ -25,6 +25,37 @@ use sqlx::{Connection, PgConnection, PgPool};
 use crate::config::Settings;
 use embedded::EmbeddedPostgres;
 
+/// Whether a read locks the row until the end of the transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    None,
+    ForUpdate,
+}
+
+/// The row of `table` with this `id` (its `columns`), locked if asked.
+/// `table` and `columns` are the caller's constants, never user input.
+async fn row_by_id<'e, T>(
+    db: impl sqlx::PgExecutor<'e>,
+    table: &'static str,
+    columns: &'static str,
+    id: i64,
+    lock: Lock,
+) -> Result<Option<T>, sqlx::Error>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let lock = match lock {
+        Lock::None => "",
+        Lock::ForUpdate => " FOR UPDATE",
+    };
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {columns} FROM {table} WHERE id = $1{lock}"
+    )))
+    .bind(id)
+    .fetch_optional(db)
+    .await
+}
+
 /// Migrations compiled into the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 

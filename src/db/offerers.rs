@@ -361,12 +361,7 @@ pub async fn find<'e>(
     db: impl PgExecutor<'e>,
     id: i64,
 ) -> Result<Option<OffererRecord>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {RECORD_COLUMNS} FROM offerer WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await
+    super::row_by_id(db, "offerer", RECORD_COLUMNS, id, super::Lock::None).await
 }
 
 /// The offerer `id`, locked until the end of the transaction, so a status
@@ -375,12 +370,7 @@ pub async fn find_for_update<'e>(
     db: impl PgExecutor<'e>,
     id: i64,
 ) -> Result<Option<OffererRecord>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {RECORD_COLUMNS} FROM offerer WHERE id = $1 FOR UPDATE"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await
+    super::row_by_id(db, "offerer", RECORD_COLUMNS, id, super::Lock::ForUpdate).await
 }
 
 /// The offerer with this SIREN, if there is one.

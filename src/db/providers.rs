@@ -72,12 +72,7 @@ pub async fn find_by_id_or_name<'e>(
 }
 
 pub async fn find<'e>(db: impl PgExecutor<'e>, id: i64) -> Result<Option<Provider>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM provider WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await
+    super::row_by_id(db, "provider", COLUMNS, id, super::Lock::None).await
 }
 
 /// The provider `id`, locked until the end of the transaction: what a
@@ -86,12 +81,7 @@ pub async fn find_for_update<'e>(
     db: impl PgExecutor<'e>,
     id: i64,
 ) -> Result<Option<Provider>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {COLUMNS} FROM provider WHERE id = $1 FOR UPDATE"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await
+    super::row_by_id(db, "provider", COLUMNS, id, super::Lock::ForUpdate).await
 }
 
 /// One line of support's provider list.

@@ -248,12 +248,7 @@ pub async fn find<'e>(
     db: impl PgExecutor<'e>,
     id: i64,
 ) -> Result<Option<VenueRecord>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {RECORD_COLUMNS} FROM venue WHERE id = $1"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await
+    super::row_by_id(db, "venue", RECORD_COLUMNS, id, super::Lock::None).await
 }
 
 /// The venue `id`, locked until the end of the transaction.
@@ -261,12 +256,7 @@ pub async fn find_for_update<'e>(
     db: impl PgExecutor<'e>,
     id: i64,
 ) -> Result<Option<VenueRecord>, sqlx::Error> {
-    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT {RECORD_COLUMNS} FROM venue WHERE id = $1 FOR UPDATE"
-    )))
-    .bind(id)
-    .fetch_optional(db)
-    .await
+    super::row_by_id(db, "venue", RECORD_COLUMNS, id, super::Lock::ForUpdate).await
 }
 
 /// The id of the venue with this SIRET, if there is one.

@@ -302,6 +302,28 @@ async fn wait_for_heading_starting(browser: &Client, prefix: &str) {
     }
 }
 
+/// Wait until the element matching `css` contains `needle` (the page may
+/// still be the previous one when the click returns).
+async fn wait_for_text(browser: &Client, css: &str, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = String::new();
+    loop {
+        if let Ok(element) = browser.find(Locator::Css(css)).await
+            && let Ok(text) = element.text().await
+        {
+            if text.contains(needle) {
+                return;
+            }
+            last = text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} never read {needle:?}; last: {last:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn fill(browser: &Client, id: &str, value: &str) {
     let field = browser.find(Locator::Id(id)).await.unwrap();
     field.clear().await.unwrap();
@@ -400,8 +422,8 @@ async fn support_approves_a_request_and_issues_a_key_pair_in_a_real_browser() {
         Locator::XPath("//button[normalize-space()='Issue a key pair']"),
     )
     .await;
-    let flash = text_of(&browser, ".flash-success").await;
-    assert!(flash.contains("A key pair was issued"), "{flash}");
+    // The page before also had a success message: wait for the new one.
+    wait_for_text(&browser, ".flash-success", "A key pair was issued").await;
     let keys = text_of(&browser, "#keys ~ .table-wrap table").await;
     assert_eq!(keys.matches("Awaiting reveal").count(), 2, "{keys}");
     let lower = keys.to_lowercase();
