@@ -5,7 +5,7 @@ use sqlx::PgPool;
 
 use crate::backoffice_offerers::failed_email;
 use crate::fixtures;
-use crate::helpers::{PASSWORD, TestApp, location};
+use crate::helpers::{PASSWORD, TestApp, location, new_client};
 
 const AGENT: &str = "agent@example.org";
 
@@ -206,6 +206,39 @@ async fn backoffice_audit_filters_by_actor_offerer_provider_action_and_dates() {
     ] {
         assert_eq!(app.get(odd).await.status(), 200, "{odd}");
     }
+}
+
+#[actix_web::test]
+async fn sign_ins_and_failed_sign_ins_show_on_the_audit_page_without_the_password() {
+    let app = signed_in_agent().await;
+    app.create_user("claire@example.org", PASSWORD, "pro").await;
+    let wrong = "Not-Her-Password-2026";
+    let other = new_client();
+    let refused = app.sign_in_with(&other, "claire@example.org", wrong).await;
+    assert_ne!(refused.status(), 303, "a wrong password does not sign in");
+    assert_eq!(
+        app.sign_in_with(&other, "claire@example.org", PASSWORD)
+            .await
+            .status(),
+        303
+    );
+
+    let failed = app
+        .get_html("/backoffice/audit?action=user.sign_in_failed")
+        .await;
+    assert_eq!(listed_actions(&failed), ["user.sign_in_failed"], "{failed}");
+    // A failed attempt names only the domain typed: the address may be a
+    // mistyped password.
+    assert!(
+        failed.contains("email domain:</span> example.org"),
+        "{failed}"
+    );
+    let signed_in = app
+        .get_html("/backoffice/audit?action=user.sign_in&actor=claire")
+        .await;
+    assert_eq!(listed_actions(&signed_in), ["user.sign_in"], "{signed_in}");
+    let everything = app.get_html("/backoffice/audit?action=user.").await;
+    assert!(!everything.contains(wrong) && !everything.contains(PASSWORD));
 }
 
 #[actix_web::test]
