@@ -28,6 +28,10 @@ struct CsrfField {
     csrf_token: String,
 }
 
+/// The fields of a form that is only a button: nothing but its token.
+#[derive(serde::Deserialize)]
+pub struct EmptyForm {}
+
 /// A form whose CSRF token was checked. `T` sees the other fields
 /// (repeated fields deserialize into `Vec`s).
 pub struct ProtectedForm<T>(pub T);

@@ -170,6 +170,21 @@ pub async fn list_for_provider<'e>(
     .await
 }
 
+/// The provider's keys nobody has revealed and nobody revoked, locked for
+/// the rest of the transaction (a reveal waits until it ends).
+pub async fn unrevealed_for_update<'e>(
+    db: impl PgExecutor<'e>,
+    provider_id: i64,
+) -> Result<Vec<KeyLine>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{KEY_LINE_SELECT} WHERE k.provider_id = $1 AND k.revealed_at IS NULL
+            AND k.revoked_at IS NULL ORDER BY k.id FOR UPDATE OF k"
+    )))
+    .bind(provider_id)
+    .fetch_all(db)
+    .await
+}
+
 /// One key, locked for the rest of the transaction when `for_update`.
 pub async fn find<'e>(
     db: impl PgExecutor<'e>,

@@ -490,10 +490,7 @@ pub struct ProviderWithAccess {
 
 impl ProviderWithAccess {
     pub fn kind_label(&self) -> &'static str {
-        match self.kind {
-            ProviderKind::Public => "public",
-            ProviderKind::Private => "private",
-        }
+        self.kind.as_str()
     }
     pub fn channel_labels(&self) -> String {
         self.channels

@@ -13,6 +13,16 @@ pub enum ProviderKind {
     Private,
 }
 
+impl ProviderKind {
+    /// As stored and as in forms and URLs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ProviderKind::Public => "public",
+            ProviderKind::Private => "private",
+        }
+    }
+}
+
 impl std::str::FromStr for ProviderKind {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -152,7 +162,7 @@ pub async fn search(
     Ok((lines, total))
 }
 
-/// Change what support may edit. Returns `false` when no such provider.
+/// Change what support may edit. Returns the provider as changed; `None` when there is no such provider.
 pub async fn update<'e>(
     db: impl PgExecutor<'e>,
     id: i64,
@@ -160,18 +170,18 @@ pub async fn update<'e>(
     kind: ProviderKind,
     contact: &Email,
     offerer_id: Option<i64>,
-) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE provider SET name = $2, kind = $3, contact_email = $4, offerer_id = $5 WHERE id = $1",
-    )
+) -> Result<Option<Provider>, sqlx::Error> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "UPDATE provider SET name = $2, kind = $3, contact_email = $4, offerer_id = $5
+          WHERE id = $1 RETURNING {COLUMNS}"
+    )))
     .bind(id)
     .bind(name)
     .bind(kind)
     .bind(contact.as_str())
     .bind(offerer_id)
-    .execute(db)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(db)
+    .await
 }
 
 /// Deactivate or reactivate. `false` when it already was so.

@@ -2,7 +2,7 @@
 //! access, and the grants themselves.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgExecutor};
+use sqlx::{FromRow, PgExecutor, Row};
 
 use super::grants::GrantChannel;
 use super::offerers::contains_pattern;
@@ -271,6 +271,23 @@ pub async fn find_id_by_siret<'e>(
     Ok(row.map(|r| r.0))
 }
 
+/// `fields` as `$2`…`$10` of a venue statement (`$1` is the caller's).
+fn bind_fields<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    fields: &'q VenueFields,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(&fields.name)
+        .bind(&fields.public_name)
+        .bind(&fields.siret)
+        .bind(&fields.siret_comment)
+        .bind(&fields.address)
+        .bind(&fields.postal_code)
+        .bind(&fields.city)
+        .bind(&fields.activity_domain)
+        .bind(fields.is_active)
+}
+
 /// Create a venue of the offerer. The schema refuses a taken SIRET, a SIRET
 /// of another SIREN and a venue without SIRET nor comment (named constraints).
 pub async fn insert<'e>(
@@ -278,24 +295,16 @@ pub async fn insert<'e>(
     offerer_id: i64,
     fields: &VenueFields,
 ) -> Result<i64, sqlx::Error> {
-    let (id,): (i64,) = sqlx::query_as(
+    let query = sqlx::query(
         "INSERT INTO venue (offerer_id, name, public_name, siret, siret_comment, address,
                             postal_code, city, activity_domain, is_active)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
-    .bind(offerer_id)
-    .bind(&fields.name)
-    .bind(&fields.public_name)
-    .bind(&fields.siret)
-    .bind(&fields.siret_comment)
-    .bind(&fields.address)
-    .bind(&fields.postal_code)
-    .bind(&fields.city)
-    .bind(&fields.activity_domain)
-    .bind(fields.is_active)
-    .fetch_one(db)
-    .await?;
-    Ok(id)
+    .bind(offerer_id);
+    bind_fields(query, fields)
+        .fetch_one(db)
+        .await?
+        .try_get("id")
 }
 
 pub async fn update<'e>(
@@ -303,22 +312,12 @@ pub async fn update<'e>(
     id: i64,
     fields: &VenueFields,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    let query = sqlx::query(
         "UPDATE venue SET name = $2, public_name = $3, siret = $4, siret_comment = $5,
                 address = $6, postal_code = $7, city = $8, activity_domain = $9, is_active = $10
           WHERE id = $1",
     )
-    .bind(id)
-    .bind(&fields.name)
-    .bind(&fields.public_name)
-    .bind(&fields.siret)
-    .bind(&fields.siret_comment)
-    .bind(&fields.address)
-    .bind(&fields.postal_code)
-    .bind(&fields.city)
-    .bind(&fields.activity_domain)
-    .bind(fields.is_active)
-    .execute(db)
-    .await?;
+    .bind(id);
+    bind_fields(query, fields).execute(db).await?;
     Ok(())
 }

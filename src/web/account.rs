@@ -9,7 +9,7 @@ use sqlx::PgPool;
 
 use super::error::PageError;
 use super::{Layout, redirect, render, render_invalid};
-use crate::auth::csrf::ProtectedForm;
+use crate::auth::csrf::{EmptyForm, ProtectedForm};
 use crate::auth::password;
 use crate::auth::session::{Flash, FlashKind, TypedSession};
 use crate::config::Secret;
@@ -204,9 +204,6 @@ async fn sign_in(
         .unwrap_or(landing_for(user.role));
     Ok(redirect(destination))
 }
-
-#[derive(Deserialize)]
-struct EmptyForm {}
 
 async fn sign_out(
     req: HttpRequest,

@@ -153,7 +153,10 @@ pub async fn reveal(
         let view = spent_view(&pool, &token).await?;
         return page(&session, view, contact);
     };
-    keys::find(&mut *tx, api_key_id, true).await?;
+    let Some(key) = keys::find(&mut *tx, api_key_id, true).await? else {
+        drop(tx);
+        return page(&session, View::Dead, contact);
+    };
     let consumed = tokens::consume(&mut *tx, &token, TokenPurpose::ApiKeyReveal).await?;
     if consumed.is_none() {
         // Voided or used while this request waited for the key.
@@ -168,9 +171,6 @@ pub async fn reveal(
         return page(&session, View::Dead, contact);
     };
     tokens::void_for_api_key(&mut *tx, api_key_id).await?;
-    let key = keys::find(&mut *tx, api_key_id, false)
-        .await?
-        .ok_or_else(|| PageError::Unexpected(anyhow::anyhow!("key {api_key_id} vanished")))?;
     let provider = providers::find(&mut *tx, key.provider_id)
         .await?
         .ok_or_else(|| {

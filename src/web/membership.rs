@@ -6,12 +6,13 @@
 
 use sqlx::PgPool;
 
-use crate::db::audit::{Actor, AuditEvent, ClientInfo};
+use crate::db::audit::AuditEvent;
 use crate::db::constraint;
 use crate::db::offerers::Offerer;
-use crate::db::users::{self, Role, UserAccount};
+use crate::db::users::{self, Role};
 use crate::domain::Email;
 use crate::mail::{self, OffererSummary};
+use crate::web::access::ActingUser;
 
 /// What adding the address did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,19 +44,18 @@ impl From<sqlx::Error> for AddMemberError {
 pub async fn add_member(
     pool: &PgPool,
     base_url: &str,
-    by: &UserAccount,
-    client: &ClientInfo,
+    by: &ActingUser<'_>,
     offerer: &Offerer,
     email: &Email,
 ) -> Result<AddMemberOutcome, AddMemberError> {
-    match try_add_member(pool, base_url, by, client, offerer, email).await {
+    match try_add_member(pool, base_url, by, offerer, email).await {
         // Someone created the account in the meantime (two invitations at
         // once): the second attempt finds it and attaches it.
         Err(AddMemberError::Unexpected(e))
             if e.downcast_ref::<sqlx::Error>()
                 .is_some_and(|e| constraint::is_violation(e, "user_account_email_key")) =>
         {
-            try_add_member(pool, base_url, by, client, offerer, email).await
+            try_add_member(pool, base_url, by, offerer, email).await
         }
         other => other,
     }
@@ -64,8 +64,7 @@ pub async fn add_member(
 async fn try_add_member(
     pool: &PgPool,
     base_url: &str,
-    by: &UserAccount,
-    client: &ClientInfo,
+    by: &ActingUser<'_>,
     offerer: &Offerer,
     email: &Email,
 ) -> Result<AddMemberOutcome, AddMemberError> {
@@ -95,7 +94,7 @@ async fn try_add_member(
     )
     .bind(user_id)
     .bind(offerer.id)
-    .bind(by.id)
+    .bind(by.account.id)
     .execute(&mut *tx)
     .await?
     .rows_affected()
@@ -114,16 +113,13 @@ async fn try_add_member(
                 name: offerer.name.clone(),
                 siren: offerer.siren.clone(),
             },
-            &by.display_name,
+            &by.account.display_name,
         )
         .await
         .map_err(|e| AddMemberError::Unexpected(e.into()))?;
     }
     AuditEvent::new(
-        Actor::User {
-            id: by.id,
-            email: by.email.clone(),
-        },
+        by.actor(),
         if is_new {
             "membership.invite"
         } else {
@@ -133,7 +129,7 @@ async fn try_add_member(
     .target("user_account", user_id)
     .offerer(offerer.id)
     .details(serde_json::json!({ "new_account": is_new }))
-    .client(client)
+    .client(&by.client)
     .record(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -146,32 +146,64 @@ async fn click(browser: &Client, locator: Locator<'_>) {
         .unwrap();
 }
 
-/// Wait until the page's main heading reads `heading`.
-async fn wait_for_heading(browser: &Client, heading: &str) {
+/// Wait until the text of the element matching `css` is `accepted`: after
+/// a click the page may still be the previous one for a while.
+async fn wait_until(browser: &Client, css: &str, wanted: &str, accepted: impl Fn(&str) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = String::new();
     loop {
-        if let Ok(h1) = browser.find(Locator::Css("main h1")).await
-            && let Ok(text) = h1.text().await
-            && text == heading
+        if let Ok(element) = browser.find(Locator::Css(css)).await
+            && let Ok(text) = element.text().await
         {
-            return;
+            if accepted(&text) {
+                return;
+            }
+            last = text;
         }
         assert!(
             Instant::now() < deadline,
-            "the page never showed the heading {heading:?}"
+            "{css} never showed {wanted}; last: {last:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
+/// Wait until the page's main heading reads `heading`.
+async fn wait_for_heading(browser: &Client, heading: &str) {
+    let wanted = format!("the heading {heading:?}");
+    wait_until(browser, "main h1", &wanted, |text| text == heading).await;
+}
+
+/// Wait until the page's main heading starts with `prefix` (headings that
+/// carry a badge after the name).
+async fn wait_for_heading_starting(browser: &Client, prefix: &str) {
+    let wanted = format!("a heading starting with {prefix:?}");
+    wait_until(browser, "main h1", &wanted, |text| text.starts_with(prefix)).await;
+}
+
+/// Wait until the element matching `css` contains `needle`.
+async fn wait_for_text(browser: &Client, css: &str, needle: &str) {
+    let wanted = format!("{needle:?}");
+    wait_until(browser, css, &wanted, |text| text.contains(needle)).await;
+}
+
+/// Whether the browser tests must be skipped: only when Chromium is absent
+/// and `CI` is unset (in CI its absence is a failure).
+fn skip_without_chromium() -> bool {
+    if Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists() {
+        return false;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI must run the browser test: install chromium and chromium-driver"
+    );
+    eprintln!("skipped: Chromium is not installed (apt-get install chromium chromium-driver)");
+    true
+}
+
 #[actix_web::test]
 async fn an_offerer_gives_and_withdraws_access_in_a_real_browser() {
-    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the browser test: install chromium and chromium-driver"
-        );
-        eprintln!("skipped: Chromium is not installed (apt-get install chromium chromium-driver)");
+    if skip_without_chromium() {
         return;
     }
     let app = TestApp::spawn().await;
@@ -283,47 +315,6 @@ async fn an_offerer_gives_and_withdraws_access_in_a_real_browser() {
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 }
 
-/// Wait until the page's main heading starts with `prefix` (headings that
-/// carry a badge after the name).
-async fn wait_for_heading_starting(browser: &Client, prefix: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Ok(h1) = browser.find(Locator::Css("main h1")).await
-            && let Ok(text) = h1.text().await
-            && text.starts_with(prefix)
-        {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the page never showed a heading starting with {prefix:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Wait until the element matching `css` contains `needle` (the page may
-/// still be the previous one when the click returns).
-async fn wait_for_text(browser: &Client, css: &str, needle: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut last = String::new();
-    loop {
-        if let Ok(element) = browser.find(Locator::Css(css)).await
-            && let Ok(text) = element.text().await
-        {
-            if text.contains(needle) {
-                return;
-            }
-            last = text;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{css} never read {needle:?}; last: {last:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn fill(browser: &Client, id: &str, value: &str) {
     let field = browser.find(Locator::Id(id)).await.unwrap();
     field.clear().await.unwrap();
@@ -332,12 +323,7 @@ async fn fill(browser: &Client, id: &str, value: &str) {
 
 #[actix_web::test]
 async fn support_approves_a_request_and_issues_a_key_pair_in_a_real_browser() {
-    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the browser test: install chromium and chromium-driver"
-        );
-        eprintln!("skipped: Chromium is not installed (apt-get install chromium chromium-driver)");
+    if skip_without_chromium() {
         return;
     }
     let app = TestApp::spawn().await;

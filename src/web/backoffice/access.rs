@@ -8,7 +8,7 @@ use serde::Deserialize;
 use sqlx::{FromRow, PgPool};
 
 use super::{IdPath, agent_of};
-use crate::auth::csrf::ProtectedForm;
+use crate::auth::csrf::{EmptyForm, ProtectedForm};
 use crate::auth::session::{FlashKind, SupportAgent};
 use crate::db::grants::GrantChannel;
 use crate::db::offerers::{Offerer, OffererStatus, contains_pattern};
@@ -328,9 +328,6 @@ pub async fn withdraw_page(
         grant,
     })
 }
-
-#[derive(Deserialize)]
-pub struct EmptyForm {}
 
 pub async fn withdraw(
     agent: SupportAgent,

@@ -6,11 +6,12 @@ use askama::Template;
 use serde::Deserialize;
 use sqlx::PgPool;
 
-use crate::auth::csrf::ProtectedForm;
+use super::agent_of;
+
+use crate::auth::csrf::{EmptyForm, ProtectedForm};
 use crate::auth::session::{FlashKind, SupportAgent};
-use crate::db::audit::{Actor, AuditEvent};
+use crate::db::audit::AuditEvent;
 use crate::mail::outbox::{self, FailedEmail};
-use crate::web::account::client_info;
 use crate::web::error::PageError;
 use crate::web::{Layout, redirect, render};
 
@@ -40,9 +41,6 @@ pub struct EmailPath {
     email_id: i64,
 }
 
-#[derive(Deserialize)]
-pub struct EmptyForm {}
-
 /// Queue again the failed emails `ids` (all when `None`), one audit event
 /// each, in one transaction. Returns how many were queued.
 async fn retry_failed(
@@ -52,25 +50,19 @@ async fn retry_failed(
     ids: Option<&[i64]>,
 ) -> Result<usize, PageError> {
     let SupportAgent(user) = agent;
-    let client = client_info(req);
+    let by = agent_of(user, req);
     let mut tx = pool.begin().await?;
     let requeued = outbox::requeue_failed(&mut tx, ids).await?;
     for email in &requeued {
-        AuditEvent::new(
-            Actor::User {
-                id: user.id(),
-                email: user.account.email.clone(),
-            },
-            "email.retry",
-        )
-        .target("email_outbox", email.id)
-        .details(serde_json::json!({
-            "template": email.template,
-            "failed_attempts": email.attempts,
-        }))
-        .client(&client)
-        .record(&mut *tx)
-        .await?;
+        AuditEvent::new(by.actor(), "email.retry")
+            .target("email_outbox", email.id)
+            .details(serde_json::json!({
+                "template": email.template,
+                "failed_attempts": email.attempts,
+            }))
+            .client(&by.client)
+            .record(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(requeued.len())

@@ -16,7 +16,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 
 use super::{IdPath, agent_of};
 use crate::auth::CurrentUser;
-use crate::auth::csrf::ProtectedForm;
+use crate::auth::csrf::{EmptyForm, ProtectedForm};
 use crate::auth::session::{FlashKind, SupportAgent};
 use crate::config::Settings;
 use crate::db::audit::AuditEvent;
@@ -69,9 +69,6 @@ async fn send_reveal_link(
     .map_err(|e| PageError::Unexpected(e.into()))?;
     Ok(())
 }
-
-#[derive(Deserialize)]
-pub struct EmptyForm {}
 
 /// One key per environment, each revealed through its own emailed link:
 /// both for a new provider, or the one environment whose key was revoked
@@ -178,14 +175,8 @@ pub(super) async fn hand_pending_links_to_contact(
     by: &ActingUser<'_>,
 ) -> Result<PendingLinks, PageError> {
     let mut prefixes = Vec::new();
-    for listed in keys::list_for_provider(&mut **tx, provider.id).await? {
-        if listed.state() != KeyState::AwaitingReveal {
-            continue;
-        }
-        // Locked and read again: a reveal may have happened meanwhile.
-        let Some(key) = keys::find(&mut **tx, listed.id, true).await? else {
-            continue;
-        };
+    // Locked, so a reveal racing this change waits for it.
+    for key in keys::unrevealed_for_update(&mut **tx, provider.id).await? {
         if key.state() != KeyState::AwaitingReveal {
             continue;
         }

@@ -8,18 +8,20 @@ use askama::Template;
 use serde::Deserialize;
 use sqlx::PgPool;
 
+use super::agent_of;
+
 use crate::auth::CurrentUser;
-use crate::auth::csrf::ProtectedForm;
+use crate::auth::csrf::{EmptyForm, ProtectedForm};
 use crate::auth::session::{FlashKind, SupportAgent};
 use crate::config::Settings;
-use crate::db::audit::{Actor, AuditEvent, ClientInfo};
+use crate::db::audit::AuditEvent;
 use crate::db::constraint;
 use crate::db::offerers::{
     self, BackofficeVenueLine, Member, Offerer, OffererListLine, OffererRecord, OffererStatus,
     ProviderWithAccess, StatusFilter,
 };
 use crate::domain::{Email, Siren, required_line, required_text};
-use crate::web::account::client_info;
+use crate::web::access::ActingUser;
 use crate::web::error::PageError;
 use crate::web::membership::{AddMemberError, AddMemberOutcome, add_member};
 use crate::web::pro::{PER_PAGE, Pager, query_value};
@@ -33,13 +35,6 @@ pub struct OffererPath {
 
 pub fn offerer_href(id: i64) -> String {
     format!("/backoffice/offerers/{id}")
-}
-
-fn actor(user: &CurrentUser) -> Actor {
-    Actor::User {
-        id: user.id(),
-        email: user.account.email.clone(),
-    }
 }
 
 /// The offerer `id`, or the 404 page.
@@ -136,6 +131,8 @@ async fn new_page(agent: SupportAgent) -> Result<HttpResponse, PageError> {
     })
 }
 
+const DUPLICATE_SIREN: &str = "An offerer with this SIREN already exists.";
+
 #[derive(Deserialize)]
 pub struct NewOffererForm {
     #[serde(default)]
@@ -170,7 +167,7 @@ async fn create(
         return render_invalid(&page);
     };
     if let Some(existing) = offerers::find_by_siren(pool.get_ref(), siren.as_str()).await? {
-        page.siren_error = Some("An offerer with this SIREN already exists.".into());
+        page.siren_error = Some(DUPLICATE_SIREN.into());
         page.existing = Some(existing);
         return render_invalid(&page);
     }
@@ -181,17 +178,18 @@ async fn create(
         Err(e) if constraint::is_violation(&e, "offerer_siren_key") => {
             // Created by someone else in the meantime.
             drop(tx);
-            page.siren_error = Some("An offerer with this SIREN already exists.".into());
+            page.siren_error = Some(DUPLICATE_SIREN.into());
             page.existing = offerers::find_by_siren(pool.get_ref(), siren.as_str()).await?;
             return render_invalid(&page);
         }
         Err(e) => return Err(e.into()),
     };
-    AuditEvent::new(actor(&user), "offerer.create")
+    let by = agent_of(&user, &req);
+    AuditEvent::new(by.actor(), "offerer.create")
         .target("offerer", id)
         .offerer(id)
         .details(serde_json::json!({ "name": name, "siren": siren.as_str() }))
-        .client(&client_info(&req))
+        .client(&by.client)
         .record(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -222,9 +220,6 @@ impl OffererPage {
     fn href(&self) -> String {
         offerer_href(self.offerer.id)
     }
-    fn is_new(&self) -> bool {
-        self.offerer.status == OffererStatus::New
-    }
 }
 
 /// What was typed in the page's forms, and their errors.
@@ -242,7 +237,7 @@ async fn detail_with(
     offerer: OffererRecord,
     forms: DetailForms,
 ) -> Result<HttpResponse, PageError> {
-    let rejection_reason = if offerer.status == OffererStatus::Rejected {
+    let rejection_reason = if offerer.status.is_rejected() {
         offerers::rejection_reason(pool, offerer.id).await?
     } else {
         None
@@ -300,12 +295,10 @@ impl Change {
     fn refusal(&self, offerer: &OffererRecord) -> Option<String> {
         let name = &offerer.name;
         match self {
-            Change::Validate | Change::Reject if offerer.status != OffererStatus::New => {
-                Some(format!(
-                    "{name} is already {}: nothing changed.",
-                    offerer.status.label()
-                ))
-            }
+            Change::Validate | Change::Reject if !offerer.status.is_new() => Some(format!(
+                "{name} is already {}: nothing changed.",
+                offerer.status.label()
+            )),
             Change::Deactivate if !offerer.is_active => {
                 Some(format!("{name} is already deactivated: nothing changed."))
             }
@@ -333,7 +326,7 @@ impl Change {
 async fn change_offerer(
     pool: &PgPool,
     user: &CurrentUser,
-    client: &ClientInfo,
+    by: &ActingUser<'_>,
     offerer_id: i64,
     change: Change,
     details: serde_json::Value,
@@ -357,11 +350,11 @@ async fn change_offerer(
         Change::Deactivate => offerers::set_active(&mut *tx, offerer.id, false).await?,
         Change::Reactivate => offerers::set_active(&mut *tx, offerer.id, true).await?,
     }
-    AuditEvent::new(actor(user), change.action())
+    AuditEvent::new(by.actor(), change.action())
         .target("offerer", offerer.id)
         .offerer(offerer.id)
         .details(details)
-        .client(client)
+        .client(&by.client)
         .record(&mut *tx)
         .await?;
     tx.commit().await?;
@@ -369,9 +362,6 @@ async fn change_offerer(
         .flash(FlashKind::Success, change.done(&offerer.name));
     Ok(redirect(&offerer_href(offerer.id)))
 }
-
-#[derive(Deserialize)]
-pub struct EmptyForm {}
 
 /// `/backoffice/offerers/{id}/{change}` for the changes that need no input.
 #[derive(Deserialize)]
@@ -398,7 +388,7 @@ async fn simple_change(
     change_offerer(
         &pool,
         &user,
-        &client_info(&req),
+        &agent_of(&user, &req),
         path.offerer_id,
         change,
         serde_json::json!({}),
@@ -439,7 +429,7 @@ async fn reject(
     change_offerer(
         &pool,
         &user,
-        &client_info(&req),
+        &agent_of(&user, &req),
         offerer.id,
         Change::Reject,
         details,
@@ -525,8 +515,7 @@ async fn add_member_to_offerer(
     let outcome = add_member(
         &pool,
         &settings.base_url,
-        &user.account,
-        &client_info(&req),
+        &agent_of(&user, &req),
         &target,
         &email,
     )

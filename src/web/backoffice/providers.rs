@@ -10,7 +10,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use super::keys::PendingLinks;
 use super::{IdPath, agent_of};
 use crate::auth::CurrentUser;
-use crate::auth::csrf::ProtectedForm;
+use crate::auth::csrf::{EmptyForm, ProtectedForm};
 use crate::auth::session::{FlashKind, SupportAgent};
 use crate::config::Settings;
 use crate::db::audit::AuditEvent;
@@ -73,7 +73,7 @@ impl ProviderForm {
     pub fn from_provider(provider: &Provider, offerer_siren: Option<String>) -> Self {
         Self {
             name: provider.name.clone(),
-            kind: kind_value(provider.kind).to_owned(),
+            kind: provider.kind.as_str().to_owned(),
             contact_email: provider.contact_email.clone(),
             offerer_siren: offerer_siren.unwrap_or_default(),
         }
@@ -133,13 +133,6 @@ impl ProviderForm {
     }
 }
 
-pub fn kind_value(kind: ProviderKind) -> &'static str {
-    match kind {
-        ProviderKind::Public => "public",
-        ProviderKind::Private => "private",
-    }
-}
-
 pub fn kind_label(kind: ProviderKind) -> &'static str {
     match kind {
         ProviderKind::Public => "Public integration",
@@ -183,7 +176,7 @@ pub async fn create_provider(
         .provider(id)
         .details(serde_json::json!({
             "name": input.name,
-            "kind": kind_value(input.kind),
+            "kind": input.kind.as_str(),
             "contact_email": input.contact.as_str(),
             "provider_account_request_id": from_request,
         }))
@@ -243,7 +236,7 @@ pub async fn list(
         "no" => Some(false),
         _ => None,
     };
-    let kind_text = kind.map(kind_value).unwrap_or("").to_owned();
+    let kind_text = kind.map(|k| k.as_str()).unwrap_or("").to_owned();
     let active_text = match active {
         Some(true) => "yes",
         Some(false) => "no",
@@ -449,9 +442,9 @@ pub async fn update(
         input.offerer.as_ref().map(|o| o.0),
     )
     .await;
-    match updated {
-        Ok(true) => {}
-        Ok(false) => return Err(PageError::NotFound),
+    let updated = match updated {
+        Ok(Some(updated)) => updated,
+        Ok(None) => return Err(PageError::NotFound),
         Err(e) => {
             if let Some(message) = name_taken(&e) {
                 drop(tx);
@@ -463,7 +456,7 @@ pub async fn update(
             }
             return Err(e.into());
         }
-    }
+    };
     let by = agent_of(&user, &req);
     AuditEvent::new(by.actor(), "provider.update")
         .target("provider", provider.id)
@@ -471,7 +464,7 @@ pub async fn update(
         .details(serde_json::json!({
             "changed": changed,
             "name": input.name,
-            "kind": kind_value(input.kind),
+            "kind": input.kind.as_str(),
             "contact_email": input.contact.as_str(),
         }))
         .client(&by.client)
@@ -480,9 +473,6 @@ pub async fn update(
     // Links sent to the former contact must not reveal a key any more.
     let mut links = None;
     if changed.contains(&"contact_email") {
-        let updated = providers::find(&mut *tx, provider.id)
-            .await?
-            .ok_or(PageError::NotFound)?;
         links = Some(
             super::keys::hand_pending_links_to_contact(&mut tx, &settings, &updated, &by).await?,
         );
@@ -628,9 +618,6 @@ pub async fn deactivate_page(
         provider,
     })
 }
-
-#[derive(Deserialize)]
-pub struct EmptyForm {}
 
 async fn set_active(
     user: &CurrentUser,

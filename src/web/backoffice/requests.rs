@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use sqlx::{FromRow, PgPool};
 
-use super::providers::{ProviderForm, ProviderFormErrors, create_provider, kind_label, kind_value};
+use super::providers::{ProviderForm, ProviderFormErrors, create_provider, kind_label};
 use super::{IdPath, agent_of};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::ProtectedForm;
@@ -160,7 +160,7 @@ fn page(
 fn prefilled(request: &AccountRequest) -> ProviderForm {
     ProviderForm {
         name: request.company_name.clone(),
-        kind: kind_value(request.kind).to_owned(),
+        kind: request.kind.as_str().to_owned(),
         contact_email: request.contact_email.clone(),
         offerer_siren: request.offerer_siren.clone().unwrap_or_default(),
     }
@@ -196,8 +196,6 @@ fn already_reviewed(user: &CurrentUser, request: &AccountRequest) -> HttpRespons
     redirect(&format!("/backoffice/requests/{}", request.id))
 }
 
-/// Mark the request reviewed if it is still pending; `false` if someone
-/// reviewed it meanwhile.
 /// Lock the request for this transaction; false unless it is still pending.
 async fn lock_pending(tx: &mut sqlx::PgConnection, id: i64) -> Result<bool, sqlx::Error> {
     let row: Option<(i64,)> = sqlx::query_as(
@@ -209,6 +207,8 @@ async fn lock_pending(tx: &mut sqlx::PgConnection, id: i64) -> Result<bool, sqlx
     Ok(row.is_some())
 }
 
+/// Mark the request reviewed if it is still pending; `false` if someone
+/// reviewed it meanwhile.
 async fn close_request(
     tx: &mut sqlx::PgConnection,
     id: i64,

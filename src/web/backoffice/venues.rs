@@ -10,18 +10,18 @@ use askama::Template;
 use serde::Deserialize;
 use sqlx::PgPool;
 
+use super::agent_of;
 use super::offerers::{OffererPath, load_offerer, offerer_href};
 use crate::auth::CurrentUser;
 use crate::auth::csrf::ProtectedForm;
 use crate::auth::session::{FlashKind, SupportAgent};
-use crate::db::audit::{Actor, AuditEvent};
+use crate::db::audit::AuditEvent;
 use crate::db::constraint;
 use crate::db::offerers::OffererRecord;
 use crate::db::venues::{self, VenueFields, VenueRecord};
 use crate::domain::{
     ActivityDomain, PostalCode, Siret, optional_line, optional_text, required_line,
 };
-use crate::web::account::client_info;
 use crate::web::error::PageError;
 use crate::web::{Layout, redirect, render, render_invalid};
 
@@ -239,6 +239,14 @@ fn refuse(mut page: VenueFormPage, errors: FieldErrors) -> Result<HttpResponse, 
     render_invalid(&page)
 }
 
+/// Show the form again with the SIRET refused as `existing`'s (linked).
+fn refuse_duplicate(mut page: VenueFormPage, existing: i64) -> Result<HttpResponse, PageError> {
+    page.duplicate_of = Some(existing);
+    let mut errors = FieldErrors::default();
+    errors.add("siret", DUPLICATE_SIRET);
+    refuse(page, errors)
+}
+
 /// The venue already holding `siret` (another one than `except`), as a field error.
 async fn siret_taken(
     pool: &PgPool,
@@ -299,10 +307,7 @@ async fn create(
         Err(errors) => return refuse(page, errors),
     };
     if let Some(existing) = siret_taken(&pool, fields.siret.as_deref(), None).await? {
-        page.duplicate_of = Some(existing);
-        let mut errors = FieldErrors::default();
-        errors.add("siret", DUPLICATE_SIRET);
-        return refuse(page, errors);
+        return refuse_duplicate(page, existing);
     }
     let mut tx = pool.begin().await?;
     let id = match venues::insert(&mut *tx, page.offerer.id, &fields).await {
@@ -314,20 +319,15 @@ async fn create(
             return refuse(page, errors);
         }
     };
-    AuditEvent::new(
-        Actor::User {
-            id: user.id(),
-            email: user.account.email.clone(),
-        },
-        "venue.create",
-    )
-    .target("venue", id)
-    .offerer(page.offerer.id)
-    .venue(id)
-    .details(serde_json::json!({ "name": fields.name, "siret": fields.siret }))
-    .client(&client_info(&req))
-    .record(&mut *tx)
-    .await?;
+    let by = agent_of(&user, &req);
+    AuditEvent::new(by.actor(), "venue.create")
+        .target("venue", id)
+        .offerer(page.offerer.id)
+        .venue(id)
+        .details(serde_json::json!({ "name": fields.name, "siret": fields.siret }))
+        .client(&by.client)
+        .record(&mut *tx)
+        .await?;
     tx.commit().await?;
     user.session.flash(
         FlashKind::Success,
@@ -371,10 +371,7 @@ async fn update(
         Err(errors) => return refuse(page, errors),
     };
     if let Some(existing) = siret_taken(&pool, fields.siret.as_deref(), Some(venue.id)).await? {
-        page.duplicate_of = Some(existing);
-        let mut errors = FieldErrors::default();
-        errors.add("siret", DUPLICATE_SIRET);
-        return refuse(page, errors);
+        return refuse_duplicate(page, existing);
     }
     let mut tx = pool.begin().await?;
     let before = venues::find_for_update(&mut *tx, venue.id)
@@ -395,20 +392,15 @@ async fn update(
         page.duplicate_of = siret_taken(&pool, fields.siret.as_deref(), Some(venue.id)).await?;
         return refuse(page, errors);
     }
-    AuditEvent::new(
-        Actor::User {
-            id: user.id(),
-            email: user.account.email.clone(),
-        },
-        "venue.update",
-    )
-    .target("venue", venue.id)
-    .offerer(page.offerer.id)
-    .venue(venue.id)
-    .details(serde_json::json!({ "changed": changed }))
-    .client(&client_info(&req))
-    .record(&mut *tx)
-    .await?;
+    let by = agent_of(&user, &req);
+    AuditEvent::new(by.actor(), "venue.update")
+        .target("venue", venue.id)
+        .offerer(page.offerer.id)
+        .venue(venue.id)
+        .details(serde_json::json!({ "changed": changed }))
+        .client(&by.client)
+        .record(&mut *tx)
+        .await?;
     tx.commit().await?;
     user.session.flash(
         FlashKind::Success,

@@ -13,6 +13,7 @@ use crate::auth::session::{FlashKind, ProUser};
 use crate::config::Settings;
 use crate::db::offerers::{self, Member, Offerer};
 use crate::domain::Email;
+use crate::web::access::ActingUser;
 use crate::web::account::client_info;
 use crate::web::error::PageError;
 use crate::web::membership::{AddMemberError, AddMemberOutcome, add_member};
@@ -81,15 +82,11 @@ pub async fn invite(
             return refuse(offerer, e.to_string(), members);
         }
     };
-    let outcome = add_member(
-        &pool,
-        &settings.base_url,
-        &user.account,
-        &client_info(&req),
-        &offerer,
-        &email,
-    )
-    .await;
+    let by = ActingUser {
+        account: &user.account,
+        client: client_info(&req),
+    };
+    let outcome = add_member(&pool, &settings.base_url, &by, &offerer, &email).await;
     match outcome {
         Ok(AddMemberOutcome::AlreadyMember) => {
             user.session.flash(
